@@ -1,0 +1,19 @@
+using Spectre.Console.Cli;
+using Vessel.Cli.Commands;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("vessel");
+    config.AddCommand<RiscvTestCommand>("riscv-test")
+        .WithDescription("Run bare-metal RISC-V conformance ELFs (riscv-tests, HTIF tohost) on the hart.")
+        .WithExample("riscv-test", "../shared/riscv-tests");
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Measure Vessel's speed.");
+        bench.AddCommand<BenchCpuCommand>("cpu")
+            .WithDescription("Run the CPU benchmark guest program on the interpreter and report MIPS.");
+    });
+});
+
+return app.Run(args);

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Vessel.Machine.Abstractions;
+
+/// <summary>
+/// Guest RAM: one zeroed native block mapped at <see cref="BaseAddress"/>. Guest physical address to host
+/// pointer is one subtraction (DESIGN.md §4). Devices get bounds-checked spans; the hart uses the raw pointer.
+/// </summary>
+public sealed unsafe class GuestMemory : IDisposable
+{
+    public const int PageShift = 12;
+    public const ulong PageSize = 1UL << PageShift;
+
+    private byte* _host;
+
+    public GuestMemory(ulong baseAddress, ulong size)
+    {
+        if (size == 0 || (size & (PageSize - 1)) != 0)
+        {
+            throw new ArgumentException($"RAM size must be a non-zero multiple of {PageSize} bytes, not {size}.", nameof(size));
+        }
+
+        if (baseAddress + size < baseAddress)
+        {
+            throw new ArgumentException("RAM would wrap around the physical address space.", nameof(size));
+        }
+
+        BaseAddress = baseAddress;
+        Size = size;
+        _host = (byte*)NativeMemory.AllocZeroed((nuint)size);
+    }
+
+    public ulong BaseAddress { get; }
+
+    public ulong Size { get; }
+
+    public ulong EndAddress => BaseAddress + Size;
+
+    /// <summary>Host address of guest physical <see cref="BaseAddress"/>. Valid until <see cref="Dispose"/>.</summary>
+    public byte* HostBase => _host;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Contains(ulong address, ulong length) =>
+        address >= BaseAddress && length <= Size && address - BaseAddress <= Size - length;
+
+    /// <summary>A span over guest RAM, or false when any byte of the range is outside RAM.</summary>
+    public bool TryGetSpan(ulong address, int length, out Span<byte> span)
+    {
+        if (length < 0 || !Contains(address, (ulong)length))
+        {
+            span = default;
+            return false;
+        }
+
+        span = new Span<byte>(_host + (address - BaseAddress), length);
+        return true;
+    }
+
+    /// <summary>A span over guest RAM; throws when the range is outside RAM (host-side loaders, not guest-driven paths).</summary>
+    public Span<byte> GetSpan(ulong address, int length)
+    {
+        if (!TryGetSpan(address, length, out var span))
+        {
+            throw new ArgumentOutOfRangeException(nameof(address), $"0x{address:x}+0x{length:x} is outside RAM 0x{BaseAddress:x}-0x{EndAddress:x}.");
+        }
+
+        return span;
+    }
+
+    public void Write(ulong address, ReadOnlySpan<byte> data) => data.CopyTo(GetSpan(address, data.Length));
+
+    public ulong ReadUInt64(ulong address) => Unsafe.ReadUnaligned<ulong>(ref GetSpan(address, 8)[0]);
+
+    public void WriteUInt64(ulong address, ulong value) => Unsafe.WriteUnaligned(ref GetSpan(address, 8)[0], value);
+
+    public void Dispose()
+    {
+        if (_host != null)
+        {
+            NativeMemory.Free(_host);
+            _host = null;
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    ~GuestMemory()
+    {
+        Dispose();
+    }
+}
