@@ -43,6 +43,9 @@ public sealed unsafe partial class Hart
 
     public ulong Mstatus => _mstatus;
 
+    /// <summary>The mtime value at which this hart's Sstc supervisor timer fires (ulong.MaxValue when off).</summary>
+    public ulong SupervisorTimerDeadline => SstcEnabled ? _stimecmp : ulong.MaxValue;
+
     public ulong Satp => _satp;
 
     /// <summary>mip as software sees it: device lines ORed with software-set bits (privileged spec 3.1.9).</summary>
@@ -169,8 +172,8 @@ public sealed unsafe partial class Hart
                 value = Mip & _mideleg;
                 return true;
             case CsrAddress.Stimecmp:
-                // Sstc: accessible from S only when menvcfg.STCE and mcounteren.TM allow it.
-                if (!SstcEnabled || (Privilege == PrivilegeLevel.Supervisor && (_mcounteren & 2) == 0))
+                // Sstc: M-mode always has it; S-mode only when menvcfg.STCE and mcounteren.TM allow it.
+                if (Privilege != PrivilegeLevel.Machine && (!SstcEnabled || (_mcounteren & 2) == 0))
                 {
                     return false;
                 }

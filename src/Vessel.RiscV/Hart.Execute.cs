@@ -183,7 +183,10 @@ public sealed unsafe partial class Hart
                 case Opcode.Sllw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] << (int)(x[d->Rs2] & 31)); break;
                 case Opcode.Srlw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
                 case Opcode.Sraw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
-                case Opcode.Fence: break;
+                case Opcode.Fence:
+                    // x86 keeps every order RVWMO needs except store-then-load; a full barrier covers it.
+                    Interlocked.MemoryBarrier();
+                    break;
                 case Opcode.FenceI: break; // the decode cache checks the fetched bytes, so it is never stale
 
                 case Opcode.Mul: x[d->Rd] = x[d->Rs1] * x[d->Rs2]; break;

@@ -60,9 +60,17 @@ public sealed unsafe partial class Hart
         return interrupt && (tvec & 3) == 1 ? baseAddress + (4 * code) : baseAddress;
     }
 
+    /// <summary>True once the hart has run in U-mode (for "time to first user process").</summary>
+    public bool HasEnteredUserMode { get; private set; }
+
     private void SetPrivilege(PrivilegeLevel level)
     {
         Privilege = level;
+        if (level == PrivilegeLevel.User)
+        {
+            HasEnteredUserMode = true;
+        }
+
         SelectDataTlb();
     }
 

@@ -1,0 +1,194 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vessel.Cli.Console;
+using Vessel.Machine;
+using Vessel.Machine.Abstractions;
+using Vessel.Machine.Loading;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary>
+/// <c>vessel run</c>: boots a one-off VM in the foreground with its serial console on this terminal. With no
+/// images named, it boots the Debian guest kit (pulling it on first use).
+/// </summary>
+public sealed class RunCommand : Command<RunCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("-m|--memory <SIZE>")]
+        [Description("Guest RAM, e.g. 512M or 2G.")]
+        [DefaultValue("512M")]
+        public string Memory { get; init; } = "512M";
+
+        [CommandOption("--cpus <N>")]
+        [Description("Number of harts (vCPUs).")]
+        [DefaultValue(1)]
+        public int Cpus { get; init; } = 1;
+
+        [CommandOption("--bios <FILE>")]
+        [Description("Firmware (OpenSBI fw_dynamic.bin). Default: the guest kit's.")]
+        public string? Bios { get; init; }
+
+        [CommandOption("--kernel <FILE>")]
+        [Description("Linux Image (raw, gzip or ELF). Default: the guest kit's.")]
+        public string? Kernel { get; init; }
+
+        [CommandOption("--initrd <FILE>")]
+        [Description("Initial ramdisk. Default: the guest kit's initramfs when no --kernel is given.")]
+        public string? Initrd { get; init; }
+
+        [CommandOption("--append <CMDLINE>")]
+        [Description("Kernel command line.")]
+        public string? Append { get; init; }
+
+        [CommandOption("--no-reboot")]
+        [Description("Exit instead of rebooting when the guest reboots.")]
+        public bool NoReboot { get; init; }
+
+        [CommandOption("--stats")]
+        [Description("On exit, print instructions executed, MIPS and time to the first user process.")]
+        public bool Stats { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (!DataSize.TryParse(Memory, out _))
+            {
+                return ValidationResult.Error($"--memory {Memory}: not a size (use e.g. 512M or 2G).");
+            }
+
+            return Cpus is < 1 or > MachineConfiguration.MaxCpus
+                ? ValidationResult.Error($"--cpus must be between 1 and {MachineConfiguration.MaxCpus}.")
+                : ValidationResult.Success();
+        }
+    }
+
+    public const string DefaultCommandLine = "console=ttyS0";
+
+    protected override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        DataSize.TryParse(settings.Memory, out ulong memory);
+        MachineConfiguration config;
+        try
+        {
+            config = ResolveImages(settings, memory, cancellationToken);
+        }
+        catch (Exception e) when (e is GuestKitUnavailableException or IOException or HttpRequestException)
+        {
+            System.Console.Error.WriteLine($"vessel run: {e.Message}");
+            return 2;
+        }
+
+        if (config.Validate() is { } problem)
+        {
+            System.Console.Error.WriteLine($"vessel run: {problem}");
+            return 2;
+        }
+
+        var console = new SerialConsole();
+        using var raw = TerminalRawMode.Enter();
+        bool interactive = raw is not null;
+        using var inputStop = new CancellationTokenSource();
+        var wall = Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                MachineExitReason reason;
+                VirtMachine machine;
+                try
+                {
+                    machine = new VirtMachine(config, console.WriteFromGuest);
+                }
+                catch (Exception e) when (e is BootImageException or ElfFormatException)
+                {
+                    raw?.Dispose();
+                    System.Console.Error.WriteLine($"vessel run: {e.Message}");
+                    return 2;
+                }
+
+                using (machine)
+                {
+                    console.KernelPanicked += OnPanic;
+                    console.QuitRequested += OnQuit;
+                    console.StartInput(machine.Uart, interactive, inputStop.Token);
+                    reason = machine.Run(cancellationToken);
+                    console.KernelPanicked -= OnPanic;
+                    console.QuitRequested -= OnQuit;
+                    if (settings.Stats)
+                    {
+                        PrintStats(console, machine, wall.Elapsed);
+                    }
+
+                    void OnPanic()
+                    {
+                        // Let the panic message finish printing, then stop with a failure.
+                        _ = Task.Delay(500).ContinueWith(_ => machine.Stop(MachineExitReason.Failed, "the guest kernel panicked"));
+                    }
+
+                    void OnQuit() => machine.Stop();
+
+                    switch (reason)
+                    {
+                        case MachineExitReason.PowerOff:
+                            return machine.ExitCode;
+                        case MachineExitReason.Stopped:
+                            return 0;
+                        case MachineExitReason.Failed:
+                            console.WriteNotice($"\nvessel run: {machine.Failure}\n");
+                            return 1;
+                    }
+                }
+
+                // Reset: boot again from scratch, unless told not to.
+                if (settings.NoReboot)
+                {
+                    return 0;
+                }
+
+                inputStop.Cancel();
+                console.WriteNotice("\nvessel: guest requested a reboot\n");
+            }
+        }
+        finally
+        {
+            inputStop.Cancel();
+        }
+    }
+
+    private static void PrintStats(SerialConsole console, VirtMachine machine, TimeSpan wall)
+    {
+        double seconds = machine.Uptime.TotalSeconds;
+        ulong instructions = machine.InstructionsRetired;
+        string firstUser = machine.FirstUserModeEntry is { } t ? $"{t.TotalSeconds:F2} s" : "never";
+        console.WriteNotice(
+            $"\nvessel stats: {instructions:N0} instructions in {seconds:F2} s ({instructions / Math.Max(seconds, 1e-9) / 1e6:F1} MIPS), " +
+            $"first user process at {firstUser}, wall {wall.TotalSeconds:F2} s\n");
+    }
+
+    private static MachineConfiguration ResolveImages(Settings settings, ulong memory, CancellationToken cancellationToken)
+    {
+        string? bios = settings.Bios, kernel = settings.Kernel, initrd = settings.Initrd;
+        if (bios is null || kernel is null)
+        {
+            var kit = GuestKitLauncher.Ensure(cancellationToken);
+            bios ??= kit.Firmware;
+            if (kernel is null)
+            {
+                kernel = kit.Kernel;
+                initrd ??= kit.Initramfs;
+            }
+        }
+
+        return new MachineConfiguration
+        {
+            CpuCount = settings.Cpus,
+            MemorySize = memory,
+            FirmwarePath = bios,
+            KernelPath = kernel,
+            InitrdPath = initrd,
+            CommandLine = settings.Append ?? DefaultCommandLine,
+        };
+    }
+}

@@ -1,0 +1,46 @@
+namespace Vessel.Machine;
+
+/// <summary>What a <c>virt</c> machine is made of: harts, RAM, and the images it boots.</summary>
+public sealed record MachineConfiguration
+{
+    public int CpuCount { get; init; } = 1;
+
+    public ulong MemorySize { get; init; } = 512UL << 20;
+
+    /// <summary>OpenSBI <c>fw_dynamic.bin</c> (raw binary or ELF) loaded at the start of RAM.</summary>
+    public required string FirmwarePath { get; init; }
+
+    /// <summary>Linux <c>Image</c> (raw, gzip-compressed, or ELF).</summary>
+    public required string KernelPath { get; init; }
+
+    public string? InitrdPath { get; init; }
+
+    public string CommandLine { get; init; } = "console=ttyS0";
+
+    /// <summary>Most harts a machine may have (ACLINT/PLIC contexts and host threads).</summary>
+    public const int MaxCpus = 32;
+
+    /// <summary>Checks the configuration; returns a message naming the problem, or null when it is usable.</summary>
+    public string? Validate()
+    {
+        if (CpuCount is < 1 or > MaxCpus)
+        {
+            return $"--cpus must be between 1 and {MaxCpus}, not {CpuCount}.";
+        }
+
+        if (MemorySize < (64UL << 20) || MemorySize > (64UL << 30) || (MemorySize & 0xFFFFF) != 0)
+        {
+            return "--memory must be a whole number of MiB between 64M and 64G.";
+        }
+
+        foreach (var (flag, path) in new[] { ("--bios", FirmwarePath), ("--kernel", KernelPath), ("--initrd", InitrdPath) })
+        {
+            if (path is not null && !File.Exists(path))
+            {
+                return $"{flag} {path}: no such file.";
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,10 @@
+namespace Vessel.Machine;
+
+/// <summary>How a machine run ended.</summary>
+public enum MachineExitReason
+{
+    PowerOff,
+    Reset,
+    Stopped,
+    Failed,
+}
