@@ -5,6 +5,10 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("vessel");
+    config.AddCommand<RunCommand>("run")
+        .WithDescription("Boot a VM in the foreground with its serial console on this terminal (Ctrl-A X quits).")
+        .WithExample("run")
+        .WithExample("run", "--cpus", "2", "--memory", "1G");
     config.AddCommand<RiscvTestCommand>("riscv-test")
         .WithDescription("Run bare-metal RISC-V conformance ELFs (riscv-tests, HTIF tohost) on the hart.")
         .WithExample("riscv-test", "../shared/riscv-tests");

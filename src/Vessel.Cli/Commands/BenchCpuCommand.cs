@@ -26,7 +26,7 @@ public sealed class BenchCpuCommand : Command<BenchCpuCommand.Settings>
             Runs is < 1 or > 1000 ? ValidationResult.Error("--runs must be between 1 and 1000.") : ValidationResult.Success();
     }
 
-    protected override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The {ResourceName} resource is missing from this build.");

@@ -35,7 +35,7 @@ public sealed class RiscvTestCommand : Command<RiscvTestCommand.Settings>
         }
     }
 
-    protected override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var files = RiscvTestRunner.ExpandPaths(settings.Paths, out var missing);
         foreach (string path in missing)

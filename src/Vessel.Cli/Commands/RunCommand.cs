@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using Vessel.Cli.Console;
+using Vessel.Cli.Terminal;
 using Vessel.Machine;
 using Vessel.Machine.Abstractions;
 using Vessel.Machine.Loading;
@@ -66,7 +66,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
     public const string DefaultCommandLine = "console=ttyS0";
 
-    protected override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         DataSize.TryParse(settings.Memory, out ulong memory);
         MachineConfiguration config;

@@ -1,7 +1,7 @@
 using System.Text;
 using Vessel.Devices;
 
-namespace Vessel.Cli.Console;
+namespace Vessel.Cli.Terminal;
 
 /// <summary>
 /// Connects the host's stdin/stdout to the guest's UART. Interactive: raw terminal, <c>Ctrl-A X</c> quits,

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Vessel.Cli.Console;
+namespace Vessel.Cli.Terminal;
 
 /// <summary>
 /// Puts the controlling terminal into raw mode (no echo, no line editing, no signals) so the guest owns it,

@@ -1,0 +1,7 @@
+namespace Vessel.Devices;
+
+public enum PowerRequestKind
+{
+    PowerOff,
+    Reset,
+}
