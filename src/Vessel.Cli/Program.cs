@@ -20,4 +20,6 @@ app.Configure(config =>
     });
 });
 
-return app.Run(args);
+// Spectre.Console.Cli reports bad flags as -1; Vessel's convention (like QEMU's tools) is status 2.
+int status = app.Run(args);
+return status == -1 ? 2 : status;

@@ -41,8 +41,8 @@ public sealed class BootTests
         await using var vessel = VesselProcess.Start("run", "--cpus", "2");
         await vessel.SendAsync(
             "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done) & (i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done) & wait\n" +
-            "grep '^cpu[01] ' /proc/stat; echo WORK-DONE; poweroff -f\n");
-        int at = await vessel.WaitForAsync("WORK-DONE", TimeSpan.FromMinutes(6));
+            "grep '^cpu[01] ' /proc/stat; echo WORK-$((40+2))-DONE; poweroff -f\n");
+        int at = await vessel.WaitForAsync("WORK-42-DONE", TimeSpan.FromMinutes(6)); // not the echo of the typed line
         string output = vessel.Output[..at];
         foreach (string cpu in new[] { "cpu0 ", "cpu1 " })
         {
