@@ -15,7 +15,7 @@ public sealed class RiscvTestRunner
     public const ulong RamBase = 0x8000_0000;
     public const long DefaultInstructionLimit = 100_000_000;
     private const ulong MinimumRam = 4 << 20;
-    private const long Slice = 20_000;
+    private const long Slice = 2_000;
 
     public long InstructionLimit { get; init; } = DefaultInstructionLimit;
 
@@ -73,7 +73,7 @@ public sealed class RiscvTestRunner
         var console = new StringBuilder();
         while (hart.InstructionsRetired < (ulong)InstructionLimit)
         {
-            HartRunResult state = hart.Run(Slice);
+            HartRunResult state = hart.Run(Math.Min(Slice, InstructionLimit - (long)hart.InstructionsRetired));
             hart.Clock.Advance(Slice / 100);
             ulong value = ram.ReadUInt64(tohost);
             if (value != 0)
