@@ -27,6 +27,7 @@ public sealed class VirtMachine : IDisposable
     private readonly Hart[] _harts;
     private readonly Clint _clint;
     private readonly Plic _plic;
+    private readonly GoldfishRtc _rtc;
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly Stopwatch _uptime = new();
     private volatile bool _stopping;
@@ -64,12 +65,12 @@ public sealed class VirtMachine : IDisposable
 
         _plic = new Plic(VirtMemoryMap.PlicSources, contexts);
         Uart = new Uart16550(_plic.GetSourceLine(VirtMemoryMap.UartIrq), consoleOutput);
-        var rtc = new GoldfishRtc(_plic.GetSourceLine(VirtMemoryMap.RtcIrq));
+        _rtc = new GoldfishRtc(_plic.GetSourceLine(VirtMemoryMap.RtcIrq));
         var finisher = new TestFinisher();
         finisher.PowerRequested += OnPowerRequest;
 
         Bus.Map(VirtMemoryMap.TestBase, VirtMemoryMap.TestSize, finisher);
-        Bus.Map(VirtMemoryMap.RtcBase, VirtMemoryMap.RtcSize, rtc);
+        Bus.Map(VirtMemoryMap.RtcBase, VirtMemoryMap.RtcSize, _rtc);
         Bus.Map(VirtMemoryMap.ClintBase, VirtMemoryMap.ClintSize, _clint);
         Bus.Map(VirtMemoryMap.PlicBase, VirtMemoryMap.PlicSize, _plic);
         Bus.Map(VirtMemoryMap.UartBase, VirtMemoryMap.UartSize, Uart);
@@ -253,6 +254,7 @@ public sealed class VirtMachine : IDisposable
 
     public void Dispose()
     {
+        _rtc.Dispose();
         _ram.Dispose();
         _finished.Dispose();
     }
