@@ -55,7 +55,9 @@ public sealed class SerialConsole
 
     private void Pump(Uart16550 uart, bool interactive, CancellationToken cancellationToken)
     {
-        using var stdin = System.Console.OpenStandardInput();
+        // Not Console.OpenStandardInput: on a terminal .NET routes that through its own line editor, which
+        // echoes and waits for Enter. The guest must see every byte as it is typed.
+        using var stdin = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
         var buffer = new byte[4096];
         bool escape = false;
         while (!cancellationToken.IsCancellationRequested)

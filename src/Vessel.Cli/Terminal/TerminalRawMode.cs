@@ -1,74 +1,76 @@
-using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Vessel.Cli.Terminal;
 
 /// <summary>
-/// Puts the controlling terminal into raw mode (no echo, no line editing, no signals) so the guest owns it,
-/// and restores the saved settings on <see cref="Dispose"/>, on Ctrl-C handling and at process exit.
-/// Uses <c>stty</c>, which every Debian/Ubuntu system has, on the inherited stdin.
+/// Puts the controlling terminal into raw mode (POSIX termios via libc's tcgetattr/cfmakeraw/tcsetattr: no echo,
+/// no line editing, no signals) so the guest owns it, and restores the saved settings on <see cref="Dispose"/>,
+/// on unhandled exceptions and at process exit.
 /// </summary>
-public sealed class TerminalRawMode : IDisposable
+public sealed partial class TerminalRawMode : IDisposable
 {
-    private readonly string? _saved;
+    private const int StandardInput = 0;
+    private const int TcsaNow = 0;
+    private const int TermiosBytes = 256; // larger than struct termios on every Linux ABI
+
+    private readonly byte[] _saved;
     private int _restored;
 
-    private TerminalRawMode(string saved)
+    private TerminalRawMode(byte[] saved)
     {
         _saved = saved;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Restore();
         AppDomain.CurrentDomain.UnhandledException += (_, _) => Restore();
     }
 
-    /// <summary>Enters raw mode, or returns null when stdin is not a terminal or stty is unavailable.</summary>
-    public static TerminalRawMode? Enter()
+    /// <summary>Enters raw mode, or returns null when stdin is not a terminal.</summary>
+    public static unsafe TerminalRawMode? Enter()
     {
-        if (System.Console.IsInputRedirected)
+        if (System.Console.IsInputRedirected || !OperatingSystem.IsLinux())
         {
             return null;
         }
 
-        string? saved = Stty("-g");
-        if (string.IsNullOrWhiteSpace(saved) || Stty("raw -echo") is null)
+        var saved = new byte[TermiosBytes];
+        var raw = new byte[TermiosBytes];
+        fixed (byte* s = saved)
+        fixed (byte* r = raw)
         {
-            return null;
-        }
-
-        return new TerminalRawMode(saved.Trim());
-    }
-
-    public void Dispose() => Restore();
-
-    private void Restore()
-    {
-        if (Interlocked.Exchange(ref _restored, 1) == 0 && _saved is not null)
-        {
-            Stty(_saved);
-        }
-    }
-
-    private static string? Stty(string arguments)
-    {
-        try
-        {
-            var psi = new ProcessStartInfo("stty", arguments)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            using var p = Process.Start(psi);
-            if (p is null)
+            if (TcGetAttr(StandardInput, s) != 0)
             {
                 return null;
             }
 
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? output : null;
+            Buffer.MemoryCopy(s, r, TermiosBytes, TermiosBytes);
+            CfMakeRaw(r);
+            if (TcSetAttr(StandardInput, TcsaNow, r) != 0)
+            {
+                return null;
+            }
         }
-        catch (System.ComponentModel.Win32Exception)
+
+        return new TerminalRawMode(saved);
+    }
+
+    public void Dispose() => Restore();
+
+    private unsafe void Restore()
+    {
+        if (Interlocked.Exchange(ref _restored, 1) == 0)
         {
-            return null;
+            fixed (byte* s = _saved)
+            {
+                _ = TcSetAttr(StandardInput, TcsaNow, s);
+            }
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "tcgetattr")]
+    private static unsafe partial int TcGetAttr(int fd, byte* termios);
+
+    [LibraryImport("libc", EntryPoint = "tcsetattr")]
+    private static unsafe partial int TcSetAttr(int fd, int optionalActions, byte* termios);
+
+    [LibraryImport("libc", EntryPoint = "cfmakeraw")]
+    private static unsafe partial void CfMakeRaw(byte* termios);
 }
