@@ -1,5 +1,5 @@
-using System.ComponentModel;
 using System.Collections.Concurrent;
+using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Vessel.Machine.Conformance;
