@@ -190,6 +190,12 @@ public sealed class VirtMachine : IDisposable
             {
                 _clint.PollTimer(index);
                 var result = hart.Run(SliceInstructions);
+                if (hart.FatalTrap is { } fatal)
+                {
+                    Finish(MachineExitReason.Failed, 1, fatal);
+                    return;
+                }
+
                 if (FirstUserModeEntry is null && hart.HasEnteredUserMode)
                 {
                     FirstUserModeEntry = _uptime.Elapsed;

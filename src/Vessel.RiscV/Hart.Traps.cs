@@ -20,9 +20,16 @@ public sealed unsafe partial class Hart
         TakeTrap((ulong)cause, tval, interrupt: false);
     }
 
+    /// <summary>
+    /// Set when an exception's handler is the faulting instruction itself (for instance firmware that never set
+    /// mtvec): the hart can never make progress, so the machine should stop with this message instead of spinning.
+    /// </summary>
+    public string? FatalTrap { get; private set; }
+
     private void TakeTrap(ulong code, ulong tval, bool interrupt)
     {
         TrapsTaken++;
+        ulong faultingPc = Pc;
         _reservationValid = false;
         ulong deleg = interrupt ? _mideleg : _medeleg;
         ulong cause = interrupt ? code | InterruptFlag : code;
@@ -50,6 +57,12 @@ public sealed unsafe partial class Hart
             _mstatus = s;
             Pc = TrapTarget(_mtvec, code, interrupt);
             SetPrivilege(PrivilegeLevel.Machine);
+        }
+
+        if (!interrupt && Pc == faultingPc && FatalTrap is null)
+        {
+            FatalTrap = $"hart {HartId}: exception {(TrapCause)code} at pc 0x{faultingPc:x} (tval 0x{tval:x}) traps to itself; the guest cannot continue";
+            Stop();
         }
     }
 

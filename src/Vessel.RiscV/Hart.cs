@@ -90,6 +90,7 @@ public sealed unsafe partial class Hart
         FlushTlb();
         _reservationValid = false;
         IsWaitingForInterrupt = false;
+        FatalTrap = null;
     }
 
     /// <summary>Asks the running loop to return soon (another thread, e.g. pause or an interrupt line change).</summary>

@@ -98,6 +98,23 @@ public sealed class BootTests
         Assert.Contains("panicked", vessel.Output);
     }
 
+    [GuestKitFact]
+    public async Task BrokenFirmwareEndsTheRunWithAnError()
+    {
+        string firmware = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(firmware, new byte[4096]); // all zeros: an illegal instruction, and no trap vector
+            await using var vessel = VesselProcess.Start("run", "--bios", firmware);
+            Assert.Equal(1, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Contains("cannot continue", vessel.Output);
+        }
+        finally
+        {
+            File.Delete(firmware);
+        }
+    }
+
     [Fact]
     public async Task BadFlagsGiveAOneLineErrorAndStatus2()
     {

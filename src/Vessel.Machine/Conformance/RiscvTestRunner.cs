@@ -96,6 +96,11 @@ public sealed class RiscvTestRunner
                 return new RiscvTestResult(name, false, 0, hart.InstructionsRetired, stopwatch.Elapsed, $"unknown HTIF command 0x{value:x16} in tohost");
             }
 
+            if (hart.FatalTrap is { } fatal)
+            {
+                return new RiscvTestResult(name, false, 0, hart.InstructionsRetired, stopwatch.Elapsed, fatal);
+            }
+
             if (state == HartRunResult.WaitingForInterrupt)
             {
                 return new RiscvTestResult(name, false, 0, hart.InstructionsRetired, stopwatch.Elapsed,
