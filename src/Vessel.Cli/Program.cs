@@ -12,6 +12,14 @@ app.Configure(config =>
     config.AddCommand<RiscvTestCommand>("riscv-test")
         .WithDescription("Run bare-metal RISC-V conformance ELFs (riscv-tests, HTIF tohost) on the hart.")
         .WithExample("riscv-test", "../shared/riscv-tests");
+    config.AddBranch("images", images =>
+    {
+        images.SetDescription("The guest kit: Debian riscv64 kernel, firmware and initramfs.");
+        images.AddCommand<ImagesPullCommand>("pull")
+            .WithDescription("Fetch and build the guest kit (Debian trixie riscv64) into the cache.");
+        images.AddCommand<ImagesListCommand>("list")
+            .WithDescription("Show the cached guest kits.");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Measure Vessel's speed.");

@@ -19,21 +19,20 @@ public sealed class ImagesListCommand : Command<ImagesListCommand.Settings>
             return 0;
         }
 
-        var table = new Table().AddColumns("name", "kernel", "packages", "built", "size", "status");
+        var table = new Table().AddColumns("name", "kernel", "built", "size", "status");
         foreach (GuestKitStatus kit in kits)
         {
             GuestKitManifest? m = kit.Manifest;
             table.AddRow(
                 Markup.Escape(kit.Name),
                 Markup.Escape(m?.KernelVersion ?? "-"),
-                Markup.Escape(m is null ? "-" : string.Join(", ", m.Packages.Select(p => $"{p.Name} {p.Version}"))),
                 m is null ? "-" : m.CreatedUtc.ToLocalTime().ToString("yyyy-MM-dd HH:mm"),
                 $"{kit.SizeBytes / 1048576.0:0.0} MiB",
                 kit.IsValid ? "[green]ok[/]" : $"[red]{Markup.Escape(kit.Problem!)}[/]");
         }
 
         AnsiConsole.Write(table);
-        Console.WriteLine(cache.ImagesDirectory);
+        Console.WriteLine($"in {cache.ImagesDirectory}");
         return 0;
     }
 }

@@ -1,0 +1,146 @@
+namespace Vessel.Images;
+
+/// <summary>
+/// The shell scripts and configuration files of the guest initramfs, run by busybox ash: <c>/init</c> (PID 1),
+/// <c>/etc/profile</c> and the udhcpc(8) event script.
+/// </summary>
+public static class GuestInitScript
+{
+    /// <summary>
+    /// Shell function <c>vessel_param NAME</c>: prints the value of NAME=… from <c>$cmdline</c> (the kernel command
+    /// line), which may be quoted with '…' or "…"; fails when NAME= is absent.
+    /// </summary>
+    public const string ParameterFunction = """
+        vessel_param() {
+            case " $cmdline " in
+                *" $1="*) ;;
+                *) return 1 ;;
+            esac
+            _v=" $cmdline"
+            _v=${_v#*" $1="}
+            case $_v in
+                \'*) _v=${_v#\'}; _v=${_v%%\'*} ;;
+                \"*) _v=${_v#\"}; _v=${_v%%\"*} ;;
+                *) _v=${_v%%[[:space:]]*} ;;
+            esac
+            printf '%s\n' "$_v"
+        }
+        """;
+
+    /// <summary>The <c>/init</c> script; <c>/lib/modules/$(uname -r)/vessel.modules</c> lists the modules to load, in order.</summary>
+    public const string Init = """
+        #!/bin/sh
+        # /init of the Vessel guest kit: PID 1 of the initramfs (busybox ash).
+        # Kernel command line options:
+        #   vessel.init=CMD    run CMD (quote it with '...' or "..." if it has spaces) before the interactive shell
+        #   vessel.poweroff=1  power off once vessel.init's command has finished
+        #   vessel.dhcp=1      configure eth0 by DHCP (udhcpc, in the background)
+        export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM="${TERM:-linux}"
+        umask 022
+
+        mount -t proc -o nosuid,nodev,noexec proc /proc
+        mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+        # Debian's kernel has CONFIG_DEVTMPFS_MOUNT off, so /dev is mounted here.
+        mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev || echo "vessel: could not mount devtmpfs on /dev"
+        mkdir -p /dev/pts /dev/shm
+        mount -t devpts -o nosuid,noexec,mode=0620,ptmxmode=0666 devpts /dev/pts
+        mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /dev/shm
+        mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
+        ln -sf /proc/self/fd /dev/fd
+        ln -sf /proc/self/fd/0 /dev/stdin
+        ln -sf /proc/self/fd/1 /dev/stdout
+        ln -sf /proc/self/fd/2 /dev/stderr
+        /bin/busybox --install -s 2>/dev/null
+        hostname -F /etc/hostname
+        hwclock -s -u 2>/dev/null
+
+        cmdline=$(cat /proc/cmdline)
+        @PARAMETER_FUNCTION@
+
+        kver=$(uname -r)
+        if [ -f "/lib/modules/$kver/vessel.modules" ]; then
+            while read -r module; do
+                case $module in '' | '#'*) continue ;; esac
+                insmod "/lib/modules/$kver/$module" 2>/dev/null || echo "vessel: module ${module##*/} not loaded"
+            done <"/lib/modules/$kver/vessel.modules"
+        fi
+
+        ip link set lo up
+        if [ -d /sys/class/net/eth0 ]; then
+            ip link set eth0 up
+            if [ "$(vessel_param vessel.dhcp)" = 1 ]; then
+                udhcpc -i eth0 -b -s /usr/share/udhcpc/default.script
+            fi
+        fi
+
+        echo "Vessel guest ready: Linux $kver, $(nproc) CPU(s), up $(cut -d' ' -f1 /proc/uptime) s"
+
+        if vessel_init=$(vessel_param vessel.init); then
+            sh -c "$vessel_init"
+            echo "vessel: vessel.init exited with status $?"
+            if [ "$(vessel_param vessel.poweroff)" = 1 ]; then
+                sync
+                poweroff -f
+            fi
+        fi
+
+        # busybox init(8) takes over as PID 1 and runs /etc/inittab: a login shell on the console, started again
+        # whenever it exits, and a clean poweroff/reboot when busybox poweroff/reboot/halt signal it.
+        exec /bin/busybox init
+        """;
+
+    /// <summary>
+    /// <c>/etc/inittab</c> for busybox init: the console shell via cttyhack, which opens the real console device
+    /// (e.g. ttyS0) so the shell gets a controlling terminal and job control (Ctrl-C, Ctrl-Z, fg/bg). A shell
+    /// started in the background by a script could not do this: ash leaves SIGINT ignored in such children.
+    /// </summary>
+    public const string Inittab = """
+        # busybox init: see the inittab example in busybox's examples/inittab.
+        ::respawn:/bin/cttyhack /bin/sh -l
+        ::ctrlaltdel:/bin/reboot
+        ::shutdown:/bin/sync
+        ::shutdown:/bin/umount -a -r 2>/dev/null
+
+        """;
+
+    /// <summary><c>/etc/profile</c>: PATH, and a prompt such as "~ # " (busybox ash expands \w and \$).</summary>
+    public const string Profile = """
+        export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+        export PS1='\w \$ '
+        cd "$HOME" 2>/dev/null
+        alias ll='ls -l'
+
+        """;
+
+    /// <summary>
+    /// The udhcpc(8) event script at busybox's default path: applies the lease's address ($ip/$mask), default route
+    /// ($router) and name servers ($dns, $domain).
+    /// </summary>
+    public const string DhcpScript = """
+        #!/bin/sh
+        # udhcpc event script: $1 is deconfig, bound, renew or nak; the lease comes in environment variables.
+        case "$1" in
+            deconfig)
+                ip -4 addr flush dev "$interface"
+                ip link set "$interface" up
+                ;;
+            bound | renew)
+                ip -4 addr flush dev "$interface"
+                ip -4 addr add "$ip/${mask:-24}" dev "$interface"
+                if [ -n "$router" ]; then
+                    ip route replace default via "${router%% *}" dev "$interface"
+                fi
+                : >/etc/resolv.conf
+                [ -n "$domain" ] && echo "search $domain" >>/etc/resolv.conf
+                for server in $dns; do
+                    echo "nameserver $server" >>/etc/resolv.conf
+                done
+                ;;
+        esac
+        exit 0
+
+        """;
+
+    /// <summary>The /init text with the parameter function spliced in, ending in a newline.</summary>
+    public static string BuildInit() => Init.Replace("@PARAMETER_FUNCTION@", ParameterFunction, StringComparison.Ordinal) + "\n";
+}
