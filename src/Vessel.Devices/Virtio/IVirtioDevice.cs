@@ -1,0 +1,25 @@
+namespace Vessel.Devices.Virtio;
+
+/// <summary>A virtio device type behind the MMIO transport (virtio 1.2 ch. 5): its ID, features, queues and config.</summary>
+public interface IVirtioDevice
+{
+    uint DeviceId { get; }
+
+    /// <summary>Device-specific and transport feature bits offered (VIRTIO_F_VERSION_1 is added by the transport).</summary>
+    ulong Features { get; }
+
+    int QueueCount { get; }
+
+    int QueueMaxSize { get; }
+
+    /// <summary>The device configuration space (little-endian struct).</summary>
+    ReadOnlySpan<byte> Config { get; }
+
+    /// <summary>Called when the driver accepted features and set DRIVER_OK.</summary>
+    void Activate(ulong negotiatedFeatures);
+
+    /// <summary>Handles every available chain of queue <paramref name="index"/>; returns true if any was used.</summary>
+    bool ProcessQueue(int index, Virtqueue queue);
+
+    void Reset();
+}
