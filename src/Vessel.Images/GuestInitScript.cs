@@ -35,6 +35,8 @@ public static class GuestInitScript
         #   vessel.init=CMD    run CMD (quote it with '...' or "..." if it has spaces) before the interactive shell
         #   vessel.poweroff=1  power off once vessel.init's command has finished
         #   vessel.dhcp=1      configure eth0 by DHCP (udhcpc, in the background)
+        #   root=DEV [rw] [rootfstype=T] [init=PATH]  mount DEV and switch_root to it (its /sbin/init runs
+        #                      instead of the shell below; vessel.init is then ignored)
         export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM="${TERM:-linux}"
         umask 022
 
@@ -71,6 +73,29 @@ public static class GuestInitScript
             if [ "$(vessel_param vessel.dhcp)" = 1 ]; then
                 udhcpc -i eth0 -b -s /usr/share/udhcpc/default.script
             fi
+        fi
+
+        # root=DEVICE (with rw, rootfstype=, init=): move /dev, /proc and /sys onto that disk and switch to it.
+        if root=$(vessel_param root); then
+            mode=ro
+            case " $cmdline " in *" rw "*) mode=rw ;; esac
+            fstype=$(vessel_param rootfstype) || fstype=auto
+            tries=0
+            while [ ! -b "$root" ] && [ "$tries" -lt 50 ]; do
+                sleep 0.1
+                tries=$((tries + 1))
+            done
+            mkdir -p /newroot
+            if mount -t "$fstype" -o "$mode" "$root" /newroot; then
+                echo "vessel: switching to root=$root ($mode)"
+                umount /tmp 2>/dev/null
+                for fs in dev proc sys; do
+                    mkdir -p "/newroot/$fs"
+                    mount -o move "/$fs" "/newroot/$fs"
+                done
+                exec switch_root /newroot "$(vessel_param init || echo /sbin/init)"
+            fi
+            echo "vessel: could not mount root=$root; staying in the initramfs"
         fi
 
         echo "Vessel guest ready: Linux $kver, $(nproc) CPU(s), up $(cut -d' ' -f1 /proc/uptime) s"
