@@ -3,11 +3,14 @@ using Vessel.Machine.Abstractions;
 namespace Vessel.Devices;
 
 /// <summary>
-/// The goldfish RTC (Android emulator; Linux drivers/rtc/rtc-goldfish.c): nanoseconds since the Unix epoch from
-/// the host's wall clock. Reading TIME_LOW latches TIME_HIGH; guest writes set an offset; one alarm with an IRQ.
+/// The goldfish RTC of Android's emulator as QEMU models it (<c>hw/rtc/goldfish_rtc.c</c>; Linux
+/// <c>drivers/rtc/rtc-goldfish.c</c>): nanoseconds since the Unix epoch from the host's wall clock plus an offset
+/// that guest writes adjust, and one alarm with an interrupt. Registers are 32-bit.
 /// </summary>
 public sealed class GoldfishRtc : IMmioDevice, IDisposable
 {
+    public const ulong Size = 0x1000;
+
     private const ulong TimeLow = 0x00;
     private const ulong TimeHigh = 0x04;
     private const ulong AlarmLow = 0x08;
@@ -17,33 +20,41 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
     private const ulong AlarmStatus = 0x18;
     private const ulong ClearInterrupt = 0x1C;
 
+    /// <summary>The host timer is armed at most this far ahead and re-armed when it fires early (Timer's limit is ~49 days).</summary>
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromHours(1);
+
+    private readonly Lock _lock = new();
     private readonly IInterruptLine _irq;
     private readonly TimeProvider _time;
-    private readonly object _lock = new();
     private readonly ITimer _alarmTimer;
     private long _offsetNanoseconds;
     private uint _latchedHigh;
-    private uint _pendingTimeLow;
     private ulong _alarm;
-    private bool _alarmArmed;
+    private bool _alarmRunning;
     private bool _irqEnabled;
     private bool _interruptPending;
+    private bool _disposed;
 
+    /// <param name="irq">The RTC's interrupt wire (QEMU virt: PLIC source 11).</param>
+    /// <param name="time">Wall clock and timers; <see cref="TimeProvider.System"/> when null.</param>
     public GoldfishRtc(IInterruptLine irq, TimeProvider? time = null)
     {
+        ArgumentNullException.ThrowIfNull(irq);
         _irq = irq;
         _time = time ?? TimeProvider.System;
-        _alarmTimer = _time.CreateTimer(_ => FireAlarm(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _alarmTimer = _time.CreateTimer(_ => OnAlarmTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _irq.Set(false);
     }
 
+    /// <summary>The guest's clock: host wall-clock nanoseconds since the Unix epoch plus the guest's offset.</summary>
     private ulong Now => (ulong)(((_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * 100) + _offsetNanoseconds);
 
     public bool Read(ulong offset, int size, out ulong value)
     {
         value = 0;
-        if (size != 4)
+        if (!IsValidAccess(offset, size))
         {
-            return size == 8 && offset == TimeLow && ReadWhole(out value);
+            return false;
         }
 
         lock (_lock)
@@ -51,6 +62,7 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
             switch (offset)
             {
                 case TimeLow:
+                    // Reading TIME_LOW latches TIME_HIGH, so the pair is one consistent 64-bit value.
                     ulong now = Now;
                     _latchedHigh = (uint)(now >> 32);
                     value = (uint)now;
@@ -68,7 +80,7 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
                     value = _irqEnabled ? 1UL : 0UL;
                     break;
                 case AlarmStatus:
-                    value = _alarmArmed ? 1UL : 0UL;
+                    value = _alarmRunning ? 1UL : 0UL;
                     break;
             }
         }
@@ -76,21 +88,11 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
         return true;
     }
 
-    private bool ReadWhole(out ulong value)
-    {
-        lock (_lock)
-        {
-            value = Now;
-        }
-
-        return true;
-    }
-
     public bool Write(ulong offset, int size, ulong value)
     {
-        if (size != 4)
+        if (!IsValidAccess(offset, size))
         {
-            return true;
+            return false;
         }
 
         uint v = (uint)value;
@@ -99,27 +101,28 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
             switch (offset)
             {
                 case TimeLow:
-                    // QEMU: the low half is written second and completes the new time with the high half.
-                    _pendingTimeLow = v;
-                    SetTime(((ulong)_latchedHigh << 32) | _pendingTimeLow);
+                    // QEMU: each half replaces that half of the current time (Linux writes TIME_HIGH, then TIME_LOW).
+                    ulong current = Now;
+                    _offsetNanoseconds += (long)(((current & 0xFFFF_FFFF_0000_0000UL) | v) - current);
                     break;
                 case TimeHigh:
-                    _latchedHigh = v;
+                    current = Now;
+                    _offsetNanoseconds += (long)(((current & 0xFFFF_FFFFUL) | ((ulong)v << 32)) - current);
                     break;
                 case AlarmLow:
-                    _alarm = (_alarm & 0xFFFF_FFFF_0000_0000) | v;
+                    // Writing ALARM_LOW arms the alarm (ALARM_HIGH is written first).
+                    _alarm = (_alarm & 0xFFFF_FFFF_0000_0000UL) | v;
                     ArmAlarm();
                     break;
                 case AlarmHigh:
-                    _alarm = (_alarm & 0xFFFF_FFFF) | ((ulong)v << 32);
+                    _alarm = (_alarm & 0xFFFF_FFFFUL) | ((ulong)v << 32);
                     break;
                 case IrqEnabled:
                     _irqEnabled = (v & 1) != 0;
                     UpdateIrq();
                     break;
                 case ClearAlarm:
-                    _alarmArmed = false;
-                    _alarmTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    StopAlarm();
                     break;
                 case ClearInterrupt:
                     _interruptPending = false;
@@ -131,36 +134,82 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
         return true;
     }
 
-    private void SetTime(ulong nanoseconds)
-    {
-        _offsetNanoseconds = 0;
-        _offsetNanoseconds = (long)(nanoseconds - Now);
-    }
-
-    private void ArmAlarm()
-    {
-        _alarmArmed = true;
-        ulong now = Now;
-        var due = _alarm <= now ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Min((_alarm - now) / 100, (ulong)TimeSpan.FromDays(365).Ticks));
-        _alarmTimer.Change(due, Timeout.InfiniteTimeSpan);
-    }
-
-    private void FireAlarm()
+    public void Dispose()
     {
         lock (_lock)
         {
-            if (!_alarmArmed)
-            {
-                return;
-            }
+            _disposed = true;
+            _alarmRunning = false;
+        }
 
-            _alarmArmed = false;
-            _interruptPending = true;
-            UpdateIrq();
+        _alarmTimer.Dispose();
+    }
+
+    /// <summary>QEMU accepts only aligned 32-bit accesses.</summary>
+    private static bool IsValidAccess(ulong offset, int size) => size == 4 && (offset & 3) == 0 && offset < Size;
+
+    /// <summary>An alarm already due fires at once; a later one runs a host timer.</summary>
+    private void ArmAlarm()
+    {
+        ulong now = Now;
+        if (_alarm <= now)
+        {
+            StopAlarm();
+            Fire();
+            return;
+        }
+
+        _alarmRunning = true;
+        ScheduleTimer(_alarm - now);
+    }
+
+    private void ScheduleTimer(ulong nanosecondsAhead)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        ulong ticks = (nanosecondsAhead + 99) / 100; // round up: never wake before the alarm is due
+        var delay = ticks >= (ulong)MaxTimerDelay.Ticks ? MaxTimerDelay : TimeSpan.FromTicks((long)ticks);
+        _alarmTimer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopAlarm()
+    {
+        _alarmRunning = false;
+        if (!_disposed)
+        {
+            _alarmTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void UpdateIrq() => _irq.Set(_irqEnabled && _interruptPending);
+    private void OnAlarmTimer()
+    {
+        lock (_lock)
+        {
+            if (!_alarmRunning || _disposed)
+            {
+                return; // cleared or re-armed meanwhile
+            }
 
-    public void Dispose() => _alarmTimer.Dispose();
+            ulong now = Now;
+            if (_alarm > now)
+            {
+                ScheduleTimer(_alarm - now); // the capped delay ran out, or the guest moved its clock back
+                return;
+            }
+
+            _alarmRunning = false;
+            Fire();
+        }
+    }
+
+    private void Fire()
+    {
+        _interruptPending = true;
+        UpdateIrq();
+    }
+
+    private void UpdateIrq() => _irq.Set(_irqEnabled && _interruptPending);
 }

@@ -1,87 +1,91 @@
+using System.Numerics;
 using Vessel.Machine.Abstractions;
 
 namespace Vessel.Devices;
 
 /// <summary>
-/// The platform-level interrupt controller (RISC-V PLIC spec v1.0.0, as SiFive's and QEMU virt's): per-source
-/// priorities, pending bits, per-context enables, thresholds and claim/complete. Sources are level-triggered
-/// through a gateway: a source is pending while its line is high and it is not claimed; completing a claimed
-/// source whose line is still high makes it pending again.
+/// The platform-level interrupt controller as QEMU's <c>virt</c> has it (riscv,plic0 / sifive,plic-1.0.0; RISC-V
+/// PLIC spec v1.0.0 ch. 3–9, QEMU <c>hw/intc/sifive_plic.c</c>): per-source priorities with 3 WARL bits, pending
+/// bits, per-context enables, thresholds and claim/complete. Context 2h is hart h's M-mode, 2h+1 its S-mode.
 /// </summary>
+/// <remarks>
+/// Sources are level-triggered through a gateway (spec ch. 5): a source is pending while its line is high and it is
+/// not claimed; a claim clears the pending bit and holds the gateway closed; completion reopens it, so a line still
+/// high is pending again. A line that drops before its claim stops being pending, as in QEMU.
+/// </remarks>
 public sealed class Plic : IMmioDevice
 {
+    public const int MaxSources = 1023;
+    public const ulong Size = 0x60_0000;
+
     private const ulong PendingBase = 0x1000;
     private const ulong EnableBase = 0x2000;
     private const ulong EnableStride = 0x80;
     private const ulong ContextBase = 0x20_0000;
     private const ulong ContextStride = 0x1000;
-    private const uint PriorityMask = 7; // 3 priority bits, like QEMU virt
+    private const uint PriorityMask = 7; // QEMU virt: 7 priority levels, every bit WARL
 
-    private readonly int _sources;
-    private readonly IReadOnlyList<IInterruptLine> _outputs;
+    private readonly Lock _lock = new();
+    private readonly int _sourceCount;
+    private readonly int _words;
+    private readonly IInterruptLine[] _outputs;
+    private readonly SourceLine[] _sourceLines;
     private readonly uint[] _priority;
-    private readonly bool[] _line;
-    private readonly bool[] _pending;
-    private readonly bool[] _claimed;
-    private readonly uint[][] _enable;
+    private readonly uint[] _level;
+    private readonly uint[] _pending;
+    private readonly uint[] _claimed;
+    private readonly uint[] _enable;
     private readonly uint[] _threshold;
     private readonly bool[] _outputAsserted;
-    private readonly object _lock = new();
 
-    /// <param name="sourceCount">Highest source number (riscv,ndev); sources are 1..sourceCount.</param>
-    /// <param name="contextOutputs">One interrupt line per context (for QEMU virt: hart h M-mode = 2h, S-mode = 2h+1).</param>
+    /// <param name="sourceCount">Highest source ID (riscv,ndev; QEMU virt: 0x5F); sources are 1..sourceCount.</param>
+    /// <param name="contextOutputs">One interrupt line per context, indexed by context number.</param>
     public Plic(int sourceCount, IReadOnlyList<IInterruptLine> contextOutputs)
     {
-        if (sourceCount is < 1 or > 1023)
+        ArgumentOutOfRangeException.ThrowIfLessThan(sourceCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sourceCount, MaxSources);
+        ArgumentNullException.ThrowIfNull(contextOutputs);
+        if (contextOutputs.Count == 0 || (ulong)contextOutputs.Count > (Size - ContextBase) / ContextStride)
         {
-            throw new ArgumentOutOfRangeException(nameof(sourceCount));
+            throw new ArgumentException($"A PLIC in a 0x{Size:x} window has 1 to {(Size - ContextBase) / ContextStride} contexts.", nameof(contextOutputs));
         }
 
-        _sources = sourceCount;
-        _outputs = contextOutputs;
+        _sourceCount = sourceCount;
+        _words = (sourceCount / 32) + 1; // bit s of the bitmaps is source s; bit 0 (no source) stays clear
+        _outputs = [.. contextOutputs];
+        _sourceLines = new SourceLine[sourceCount + 1];
         _priority = new uint[sourceCount + 1];
-        _line = new bool[sourceCount + 1];
-        _pending = new bool[sourceCount + 1];
-        _claimed = new bool[sourceCount + 1];
-        _enable = new uint[contextOutputs.Count][];
-        for (int c = 0; c < _enable.Length; c++)
+        _level = new uint[_words];
+        _pending = new uint[_words];
+        _claimed = new uint[_words];
+        _enable = new uint[_outputs.Length * _words];
+        _threshold = new uint[_outputs.Length];
+        _outputAsserted = new bool[_outputs.Length];
+        foreach (var output in _outputs)
         {
-            _enable[c] = new uint[(sourceCount / 32) + 1];
+            output.Set(false);
         }
-
-        _threshold = new uint[contextOutputs.Count];
-        _outputAsserted = new bool[contextOutputs.Count];
     }
 
-    /// <summary>The wire a device drives for <paramref name="source"/> (1..sourceCount).</summary>
+    public int SourceCount => _sourceCount;
+
+    public int ContextCount => _outputs.Length;
+
+    /// <summary>The wire a device drives for <paramref name="source"/> (1..<see cref="SourceCount"/>).</summary>
     public IInterruptLine GetSourceLine(int source)
     {
-        if (source < 1 || source > _sources)
-        {
-            throw new ArgumentOutOfRangeException(nameof(source));
-        }
-
-        return new SourceLine(this, source);
-    }
-
-    private void SetLine(int source, bool asserted)
-    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(source, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(source, _sourceCount);
         lock (_lock)
         {
-            _line[source] = asserted;
-            if (!_claimed[source])
-            {
-                _pending[source] = asserted;
-            }
-
-            UpdateOutputs();
+            return _sourceLines[source] ??= new SourceLine(this, source);
         }
     }
 
     public bool Read(ulong offset, int size, out ulong value)
     {
         value = 0;
-        if (size != 4 || (offset & 3) != 0)
+        if (!IsValidAccess(offset, size))
         {
             return false;
         }
@@ -90,35 +94,28 @@ public sealed class Plic : IMmioDevice
         {
             if (offset < PendingBase)
             {
-                int source = (int)(offset / 4);
-                value = source >= 1 && source <= _sources ? _priority[source] : 0;
+                // Spec ch. 4: priority registers; source 0 does not exist and reads zero.
+                ulong source = offset / 4;
+                value = source <= (ulong)_sourceCount ? _priority[source] : 0;
             }
             else if (offset < EnableBase)
             {
-                int word = (int)((offset - PendingBase) / 4);
-                for (int bit = 0; bit < 32; bit++)
-                {
-                    int source = (word * 32) + bit;
-                    if (source >= 1 && source <= _sources && _pending[source])
-                    {
-                        value |= 1UL << bit;
-                    }
-                }
+                // Spec ch. 6: pending bits, 32 sources per word, read-only.
+                ulong word = (offset - PendingBase) / 4;
+                value = word < (ulong)_words ? _pending[word] : 0;
             }
             else if (offset < ContextBase)
             {
-                int context = (int)((offset - EnableBase) / EnableStride);
-                int word = (int)((offset - EnableBase) % EnableStride / 4);
-                if (context < _enable.Length && word < _enable[context].Length)
+                if (TryGetEnableWord(offset, out int index))
                 {
-                    value = _enable[context][word];
+                    value = _enable[index];
                 }
             }
             else
             {
-                int context = (int)((offset - ContextBase) / ContextStride);
+                ulong context = (offset - ContextBase) / ContextStride;
                 ulong register = (offset - ContextBase) % ContextStride;
-                if (context < _threshold.Length)
+                if (context < (ulong)_outputs.Length)
                 {
                     if (register == 0)
                     {
@@ -126,7 +123,7 @@ public sealed class Plic : IMmioDevice
                     }
                     else if (register == 4)
                     {
-                        value = (ulong)Claim(context);
+                        value = (ulong)Claim((int)context);
                     }
                 }
             }
@@ -137,49 +134,51 @@ public sealed class Plic : IMmioDevice
 
     public bool Write(ulong offset, int size, ulong value)
     {
-        if (size != 4 || (offset & 3) != 0)
+        if (!IsValidAccess(offset, size))
         {
             return false;
         }
 
+        uint word32 = (uint)value;
         lock (_lock)
         {
             if (offset < PendingBase)
             {
-                int source = (int)(offset / 4);
-                if (source >= 1 && source <= _sources)
+                ulong source = offset / 4;
+                if (source >= 1 && source <= (ulong)_sourceCount)
                 {
-                    _priority[source] = (uint)value & PriorityMask;
+                    _priority[source] = word32 & PriorityMask;
                 }
             }
             else if (offset < EnableBase)
             {
-                // pending bits are read-only
+                // Pending bits are read-only: writes are ignored, as in QEMU.
+                return true;
             }
             else if (offset < ContextBase)
             {
-                int context = (int)((offset - EnableBase) / EnableStride);
-                int word = (int)((offset - EnableBase) % EnableStride / 4);
-                if (context < _enable.Length && word < _enable[context].Length)
+                if (TryGetEnableWord(offset, out int index))
                 {
-                    uint mask = word == 0 ? ~1u : uint.MaxValue; // source 0 does not exist
-                    _enable[context][word] = (uint)value & mask & ValidSourcesMask(word);
+                    // Spec ch. 7: enables of sources that do not exist (0 and above riscv,ndev) are hardwired to 0.
+                    _enable[index] = word32 & ImplementedSources(index % _words);
                 }
             }
             else
             {
-                int context = (int)((offset - ContextBase) / ContextStride);
+                ulong context = (offset - ContextBase) / ContextStride;
                 ulong register = (offset - ContextBase) % ContextStride;
-                if (context < _threshold.Length)
+                if (context >= (ulong)_outputs.Length)
                 {
-                    if (register == 0)
-                    {
-                        _threshold[context] = (uint)value & PriorityMask;
-                    }
-                    else if (register == 4)
-                    {
-                        Complete((int)(uint)value);
-                    }
+                    return true;
+                }
+
+                if (register == 0)
+                {
+                    _threshold[context] = word32 & PriorityMask;
+                }
+                else if (register == 4)
+                {
+                    Complete(word32);
                 }
             }
 
@@ -189,64 +188,123 @@ public sealed class Plic : IMmioDevice
         return true;
     }
 
-    private uint ValidSourcesMask(int word)
+    /// <summary>QEMU accepts only aligned 32-bit accesses; the window is 0x60_0000 bytes.</summary>
+    private static bool IsValidAccess(ulong offset, int size) => size == 4 && (offset & 3) == 0 && offset < Size;
+
+    private bool TryGetEnableWord(ulong offset, out int index)
     {
-        int first = word * 32;
-        int count = Math.Clamp(_sources + 1 - first, 0, 32);
-        return count == 32 ? uint.MaxValue : (1u << count) - 1;
+        ulong context = (offset - EnableBase) / EnableStride;
+        ulong word = (offset - EnableBase) % EnableStride / 4;
+        index = (int)(context * (ulong)_words) + (int)word;
+        return context < (ulong)_outputs.Length && word < (ulong)_words;
     }
 
-    private bool Enabled(int context, int source) => (_enable[context][source / 32] & (1u << (source % 32))) != 0;
+    private uint ImplementedSources(int word)
+    {
+        int firstSource = word * 32;
+        int count = Math.Clamp(_sourceCount + 1 - firstSource, 0, 32);
+        uint mask = count == 32 ? uint.MaxValue : (1u << count) - 1;
+        return word == 0 ? mask & ~1u : mask;
+    }
 
+    private void SetLine(int source, bool asserted)
+    {
+        lock (_lock)
+        {
+            int word = source / 32;
+            uint bit = 1u << (source % 32);
+            if (asserted)
+            {
+                _level[word] |= bit;
+                if ((_claimed[word] & bit) == 0)
+                {
+                    _pending[word] |= bit;
+                }
+            }
+            else
+            {
+                _level[word] &= ~bit;
+                _pending[word] &= ~bit;
+            }
+
+            UpdateOutputs();
+        }
+    }
+
+    /// <summary>
+    /// Spec ch. 8: the highest-priority pending source enabled for the context whose priority exceeds the
+    /// context's threshold; ties go to the lowest ID. Zero when there is none.
+    /// </summary>
     private int BestPending(int context)
     {
         int best = 0;
         uint bestPriority = _threshold[context];
-        for (int s = 1; s <= _sources; s++)
+        int enableBase = context * _words;
+        for (int word = 0; word < _words; word++)
         {
-            if (_pending[s] && _priority[s] > bestPriority && Enabled(context, s))
+            uint candidates = _pending[word] & _enable[enableBase + word];
+            while (candidates != 0)
             {
-                best = s;
-                bestPriority = _priority[s];
+                int bit = BitOperations.TrailingZeroCount(candidates);
+                candidates &= candidates - 1;
+                int source = (word * 32) + bit;
+                if (_priority[source] > bestPriority)
+                {
+                    best = source;
+                    bestPriority = _priority[source];
+                }
             }
         }
 
         return best;
     }
 
+    /// <summary>Spec ch. 9 (claim): returns the best pending source and closes its gateway.</summary>
     private int Claim(int context)
     {
         int source = BestPending(context);
         if (source != 0)
         {
-            _pending[source] = false;
-            _claimed[source] = true;
+            uint bit = 1u << (source % 32);
+            _pending[source / 32] &= ~bit;
+            _claimed[source / 32] |= bit;
             UpdateOutputs();
         }
 
         return source;
     }
 
-    private void Complete(int source)
+    /// <summary>
+    /// Spec ch. 9 (completion): reopens the gateway; a line still high is pending again. Like QEMU, the
+    /// completion is honoured whether or not the source is enabled for the completing context.
+    /// </summary>
+    private void Complete(uint source)
     {
-        if (source < 1 || source > _sources || !_claimed[source])
+        if (source < 1 || source > (uint)_sourceCount)
         {
             return;
         }
 
-        _claimed[source] = false;
-        _pending[source] = _line[source];
+        int word = (int)source / 32;
+        uint bit = 1u << (int)(source % 32);
+        if ((_claimed[word] & bit) == 0)
+        {
+            return;
+        }
+
+        _claimed[word] &= ~bit;
+        _pending[word] |= _level[word] & bit;
     }
 
     private void UpdateOutputs()
     {
-        for (int c = 0; c < _outputs.Count; c++)
+        for (int context = 0; context < _outputs.Length; context++)
         {
-            bool asserted = BestPending(c) != 0;
-            if (asserted != _outputAsserted[c])
+            bool asserted = BestPending(context) != 0;
+            if (asserted != _outputAsserted[context])
             {
-                _outputAsserted[c] = asserted;
-                _outputs[c].Set(asserted);
+                _outputAsserted[context] = asserted;
+                _outputs[context].Set(asserted);
             }
         }
     }

@@ -2,20 +2,45 @@ using Vessel.Machine.Abstractions;
 
 namespace Vessel.Devices.Tests;
 
-/// <summary>An interrupt line test double that remembers its level and how often it changed.</summary>
+/// <summary>An interrupt line test double that remembers its level and how often it changed; safe from any thread.</summary>
 internal sealed class RecordingLine : IInterruptLine
 {
-    public bool Level { get; private set; }
+    private readonly Lock _lock = new();
+    private bool _level;
+    private int _changes;
 
-    public int Changes { get; private set; }
+    public bool Level
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _level;
+            }
+        }
+    }
+
+    public int Changes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _changes;
+            }
+        }
+    }
 
     public void Set(bool asserted)
     {
-        if (asserted != Level)
+        lock (_lock)
         {
-            Changes++;
-        }
+            if (asserted != _level)
+            {
+                _changes++;
+            }
 
-        Level = asserted;
+            _level = asserted;
+        }
     }
 }

@@ -69,7 +69,20 @@ public sealed class Virtqueue
         ushort available = Read16(AvailableRing + 2);
         if (available == _lastAvailable)
         {
-            return false;
+            if (!EventIndex)
+            {
+                return false;
+            }
+
+            // VIRTIO_F_EVENT_IDX (§2.7.10): publish avail_event = the next index we will read, so the driver
+            // notifies for its next buffer; then look again in case it added one before seeing the update.
+            Write16(UsedRing + 4 + (8UL * Size), _lastAvailable);
+            Interlocked.MemoryBarrier();
+            available = Read16(AvailableRing + 2);
+            if (available == _lastAvailable)
+            {
+                return false;
+            }
         }
 
         if ((ushort)(available - _lastAvailable) > Size)

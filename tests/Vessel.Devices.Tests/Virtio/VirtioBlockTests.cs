@@ -164,6 +164,20 @@ public sealed class VirtioBlockTests : IDisposable
     }
 
     [Fact]
+    public void EventIndexPublishesAvailEventSoTheDriverKeepsNotifying()
+    {
+        Initialize((1UL << 32) | VirtioFeatures.RingEventIndex);
+        RequestHeader(4, 0);
+        Descriptor(0, Header, 16, Next, 1);
+        Descriptor(1, Status, 1, Write, 0);
+        Submit(0);
+        Submit(0);
+        ushort availEvent = BinaryPrimitives.ReadUInt16LittleEndian(_memory.GetSpan(Used + 4 + (8 * 16), 2));
+        Assert.Equal(2, availEvent); // the next index the device will read
+        Assert.Equal(2, UsedIndex);
+    }
+
+    [Fact]
     public void IndirectDescriptorsWork()
     {
         Initialize((1UL << 32) | VirtioFeatures.RingIndirectDescriptors);
