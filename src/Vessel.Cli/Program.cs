@@ -12,6 +12,22 @@ app.Configure(config =>
     config.AddCommand<RiscvTestCommand>("riscv-test")
         .WithDescription("Run bare-metal RISC-V conformance ELFs (riscv-tests, HTIF tohost) on the hart.")
         .WithExample("riscv-test", "../shared/riscv-tests");
+    config.AddBranch("img", img =>
+    {
+        img.SetDescription("Create, inspect, check and convert disk images (raw, qcow2).");
+        img.AddCommand<ImgCreateCommand>("create")
+            .WithDescription("Create an empty disk image.")
+            .WithExample("img", "create", "-f", "qcow2", "disk.qcow2", "10G")
+            .WithExample("img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "overlay.qcow2");
+        img.AddCommand<ImgInfoCommand>("info")
+            .WithDescription("Show an image's format, sizes and header fields.")
+            .WithExample("img", "info", "--output", "json", "disk.qcow2");
+        img.AddCommand<ImgConvertCommand>("convert")
+            .WithDescription("Copy a disk into a new image of another format (sparse; -c compresses qcow2).")
+            .WithExample("img", "convert", "-O", "qcow2", "-c", "disk.raw", "disk.qcow2");
+        img.AddCommand<ImgCheckCommand>("check")
+            .WithDescription("Check a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).");
+    });
     config.AddBranch("images", images =>
     {
         images.SetDescription("The guest kit: Debian riscv64 kernel, firmware and initramfs.");
@@ -19,6 +35,8 @@ app.Configure(config =>
             .WithDescription("Fetch and build the guest kit (Debian trixie riscv64) into the cache.");
         images.AddCommand<ImagesListCommand>("list")
             .WithDescription("Show the cached guest kits.");
+        images.AddCommand<ImagesBuildRootfsCommand>("build-rootfs")
+            .WithDescription("Build an ext4 root disk with the guest kit's busybox userland.");
     });
     config.AddBranch("bench", bench =>
     {

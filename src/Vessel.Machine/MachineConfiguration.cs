@@ -17,6 +17,9 @@ public sealed record MachineConfiguration
 
     public string CommandLine { get; init; } = "console=ttyS0";
 
+    /// <summary>virtio-blk disks, in order: the first is /dev/vda.</summary>
+    public IReadOnlyList<DiskConfiguration> Disks { get; init; } = [];
+
     /// <summary>Most harts a machine may have (ACLINT/PLIC contexts and host threads).</summary>
     public const int MaxCpus = 32;
 
@@ -38,6 +41,19 @@ public sealed record MachineConfiguration
             if (path is not null && !File.Exists(path))
             {
                 return $"{flag} {path}: no such file.";
+            }
+        }
+
+        if (Disks.Count > VirtMemoryMap.VirtioSlots)
+        {
+            return $"at most {VirtMemoryMap.VirtioSlots} disks fit the virtio-mmio slots.";
+        }
+
+        foreach (var disk in Disks)
+        {
+            if (!File.Exists(disk.Path))
+            {
+                return $"--disk {disk.Path}: no such file.";
             }
         }
 

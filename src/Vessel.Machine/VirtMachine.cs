@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Vessel.Devices;
+using Vessel.Devices.Virtio;
 using Vessel.Machine.Abstractions;
 using Vessel.Machine.DeviceTree;
 using Vessel.Machine.Loading;
 using Vessel.RiscV;
+using Vessel.Storage;
 
 namespace Vessel.Machine;
 
@@ -28,6 +30,8 @@ public sealed class VirtMachine : IDisposable
     private readonly Clint _clint;
     private readonly Plic _plic;
     private readonly GoldfishRtc _rtc;
+    private readonly List<IBlockBackend> _disks = [];
+    private readonly List<int> _virtioSlots = [];
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly Stopwatch _uptime = new();
     private volatile bool _stopping;
@@ -74,6 +78,27 @@ public sealed class VirtMachine : IDisposable
         Bus.Map(VirtMemoryMap.ClintBase, VirtMemoryMap.ClintSize, _clint);
         Bus.Map(VirtMemoryMap.PlicBase, VirtMemoryMap.PlicSize, _plic);
         Bus.Map(VirtMemoryMap.UartBase, VirtMemoryMap.UartSize, Uart);
+
+        for (int slot = 0; slot < config.Disks.Count; slot++)
+        {
+            var disk = config.Disks[slot];
+            IBlockBackend backend;
+            try
+            {
+                backend = DiskImage.Open(disk.Path, disk.Format, disk.ReadOnly);
+            }
+            catch (DiskImageException e)
+            {
+                Dispose();
+                throw new BootImageException(e.Message);
+            }
+
+            _disks.Add(backend);
+            var block = new VirtioBlock(backend, _ram, $"vessel-disk{slot}");
+            var transport = new VirtioMmioTransport(block, _ram, _plic.GetSourceLine(VirtMemoryMap.VirtioFirstIrq + slot));
+            Bus.Map(VirtMemoryMap.VirtioBase + ((ulong)slot * VirtMemoryMap.VirtioStride), VirtMemoryMap.VirtioStride, transport);
+            _virtioSlots.Add(slot);
+        }
 
         LoadImages();
     }
@@ -125,7 +150,7 @@ public sealed class VirtMachine : IDisposable
         }
 
         byte[] fdt = VirtDeviceTree.Build(new VirtDeviceTree.Options(
-            _config.CpuCount, _config.MemorySize, _config.CommandLine, initrdStart, initrdEnd, []));
+            _config.CpuCount, _config.MemorySize, _config.CommandLine, initrdStart, initrdEnd, _virtioSlots));
 
         // QEMU puts the FDT at the top of RAM (below 3 GiB), 2 MiB aligned; the fw_dynamic_info just below it.
         ulong fdtTop = Math.Min(ramEnd, VirtMemoryMap.RamBase + (3UL << 30));
@@ -260,6 +285,12 @@ public sealed class VirtMachine : IDisposable
 
     public void Dispose()
     {
+        foreach (var disk in _disks)
+        {
+            disk.Dispose();
+        }
+
+        _disks.Clear();
         _rtc.Dispose();
         _ram.Dispose();
         _finished.Dispose();

@@ -43,6 +43,10 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Kernel command line.")]
         public string? Append { get; init; }
 
+        [CommandOption("--disk <FILE[,format=FMT][,readonly=on]>")]
+        [Description("Attach a virtio-blk disk (repeatable; the first is /dev/vda). Format is detected from content.")]
+        public string[] Disks { get; init; } = [];
+
         [CommandOption("--no-reboot")]
         [Description("Exit instead of rebooting when the guest reboots.")]
         public bool NoReboot { get; init; }
@@ -56,6 +60,14 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             if (!DataSize.TryParse(Memory, out _))
             {
                 return ValidationResult.Error($"--memory {Memory}: not a size (use e.g. 512M or 2G).");
+            }
+
+            foreach (string disk in Disks)
+            {
+                if (DiskConfiguration.Parse(disk, out string? error) is null)
+                {
+                    return ValidationResult.Error(error!);
+                }
             }
 
             return Cpus is < 1 or > MachineConfiguration.MaxCpus
@@ -189,6 +201,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             KernelPath = kernel,
             InitrdPath = initrd,
             CommandLine = settings.Append ?? DefaultCommandLine,
+            Disks = [.. settings.Disks.Select(d => DiskConfiguration.Parse(d, out _)!)],
         };
     }
 }

@@ -1,0 +1,72 @@
+using Spectre.Console.Cli;
+using Vessel.Storage;
+using Vessel.Storage.Qcow2;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary>
+/// <c>vessel img check FILE</c>: checks a qcow2 image's metadata. Exit codes as qemu-img check: 0 clean, 1 check not
+/// completed, 2 corruptions, 3 leaked clusters only, 63 the format has nothing to check.
+/// </summary>
+public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<FILE>")]
+        public string File { get; init; } = string.Empty;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        Qcow2CheckResult result;
+        try
+        {
+            if (ImageFormatDetector.Detect(settings.File) != ImageFormat.Qcow2)
+            {
+                Console.Error.WriteLine($"vessel img check: {settings.File}: this image format does not support checks");
+                return 63;
+            }
+
+            result = Qcow2Checker.Check(settings.File);
+        }
+        catch (DiskImageException ex)
+        {
+            Console.Error.WriteLine($"vessel img check: {ex.Message}");
+            return 1;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"vessel img check: {settings.File}: {ex.Message}");
+            return 1;
+        }
+
+        foreach (string message in result.Messages)
+        {
+            Console.WriteLine(message);
+        }
+
+        if (result.IsClean)
+        {
+            Console.WriteLine("No errors were found on the image.");
+        }
+
+        if (result.Corruptions > 0)
+        {
+            Console.WriteLine($"\n{result.Corruptions} errors were found on the image.");
+            Console.WriteLine("Data may be corrupted, or further writes to the image may corrupt it.");
+        }
+
+        if (result.LeakedClusters > 0)
+        {
+            Console.WriteLine($"\n{result.LeakedClusters} leaked clusters were found on the image.");
+            Console.WriteLine("This means waste of disk space, but no harm to data.");
+        }
+
+        double total = Math.Max(1, result.TotalClusters);
+        Console.WriteLine(
+            $"{result.AllocatedClusters}/{result.TotalClusters} = {100 * result.AllocatedClusters / total:0.00}% allocated, " +
+            $"{100 * result.CompressedClusters / total:0.00}% compressed clusters");
+        Console.WriteLine($"Image end offset: {result.ImageEndOffset}");
+        return result.ExitCode;
+    }
+}

@@ -1,0 +1,98 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vessel.Storage;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2 [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
+public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SRC>")]
+        public string Source { get; init; } = string.Empty;
+
+        [CommandArgument(1, "<DST>")]
+        public string Target { get; init; } = string.Empty;
+
+        [CommandOption("-f|--format <FORMAT>")]
+        [Description("Format of SRC (probed when omitted).")]
+        public string? SourceFormat { get; init; }
+
+        [CommandOption("-O|--output-format <FORMAT>")]
+        [Description("raw or qcow2.")]
+        [DefaultValue("raw")]
+        public string TargetFormat { get; init; } = "raw";
+
+        [CommandOption("-c|--compress")]
+        [Description("Compress the qcow2 output's clusters (zlib).")]
+        public bool Compress { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No progress bar.")]
+        public bool Quiet { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            {
+                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw or qcow2)");
+            }
+
+            return Compress && format != ImageFormat.Qcow2
+                ? ValidationResult.Error("-c needs -O qcow2")
+                : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var target = ImageFormatNames.ParseSupported(settings.TargetFormat);
+            if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken);
+                return 0;
+            }
+
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(Markup.Escape($"{Path.GetFileName(settings.Source)} → {Path.GetFileName(settings.Target)}"), maxValue: 1);
+                    ImageConverter.Convert(
+                        settings.Source,
+                        settings.SourceFormat,
+                        settings.Target,
+                        target,
+                        settings.Compress,
+                        progress: (done, total) =>
+                        {
+                            task.MaxValue = Math.Max(1, total);
+                            task.Value = done;
+                        },
+                        cancellationToken: cancellationToken);
+                    task.Value = task.MaxValue;
+                });
+            return 0;
+        }
+        catch (DiskImageException ex)
+        {
+            Console.Error.WriteLine($"vessel img convert: {ex.Message}");
+            return 1;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"vessel img convert: {ex.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("vessel img convert: cancelled");
+            return 130;
+        }
+    }
+}

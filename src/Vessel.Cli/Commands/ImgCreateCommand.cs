@@ -1,0 +1,124 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Vessel.Machine.Abstractions;
+using Vessel.Storage;
+using Vessel.Storage.Qcow2;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary><c>vessel img create -f raw|qcow2 [-b BACKING -F FMT] FILE [SIZE]</c>: creates an empty disk image.</summary>
+public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<FILE>")]
+        [Description("The image file to create (replaced if it exists).")]
+        public string File { get; init; } = string.Empty;
+
+        [CommandArgument(1, "[SIZE]")]
+        [Description("Virtual size: bytes or with a K, M, G or T suffix. Defaults to the backing file's size.")]
+        public string? Size { get; init; }
+
+        [CommandOption("-f|--format <FORMAT>")]
+        [Description("raw or qcow2.")]
+        [DefaultValue("raw")]
+        public string Format { get; init; } = "raw";
+
+        [CommandOption("-b|--backing <FILE>")]
+        [Description("qcow2 only: backing file, relative to the new image's folder unless absolute.")]
+        public string? Backing { get; init; }
+
+        [CommandOption("-F|--backing-format <FORMAT>")]
+        [Description("Format of the backing file (probed when omitted).")]
+        public string? BackingFormat { get; init; }
+
+        [CommandOption("--cluster-size <BYTES>")]
+        [Description("qcow2 only: cluster size, a power of two from 512 to 2M.")]
+        public string? ClusterSize { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            {
+                return ValidationResult.Error($"unsupported format '{Format}' (raw or qcow2)");
+            }
+
+            if (format == ImageFormat.Raw && (Backing is not null || ClusterSize is not null))
+            {
+                return ValidationResult.Error("--backing and --cluster-size need -f qcow2");
+            }
+
+            if (Size is null && Backing is null)
+            {
+                return ValidationResult.Error("SIZE is required without a backing file");
+            }
+
+            if (Size is not null && !DataSize.TryParse(Size, out _))
+            {
+                return ValidationResult.Error($"invalid size '{Size}'");
+            }
+
+            return ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var format = ImageFormatNames.ParseSupported(settings.Format);
+            if (format == ImageFormat.Raw)
+            {
+                DataSize.TryParse(settings.Size, out ulong rawSize);
+                RawImage.Create(settings.File, rawSize);
+                Console.WriteLine($"Formatting '{settings.File}', fmt=raw size={rawSize}");
+                return 0;
+            }
+
+            int clusterBits = 16;
+            if (settings.ClusterSize is not null)
+            {
+                if (!DataSize.TryParse(settings.ClusterSize, out ulong clusterSize) || clusterSize == 0 ||
+                    !ulong.IsPow2(clusterSize) || clusterSize < 512 || clusterSize > 2 << 20)
+                {
+                    Console.Error.WriteLine($"vessel img create: invalid cluster size '{settings.ClusterSize}'");
+                    return 2;
+                }
+
+                clusterBits = System.Numerics.BitOperations.Log2(clusterSize);
+            }
+
+            string? backingFormat = settings.BackingFormat;
+            ulong size = 0;
+            if (settings.Backing is { } backing)
+            {
+                // The backing file must open (through its own chain) before the overlay refers to it.
+                string backingPath = Qcow2Image.ResolveBackingPath(settings.File, backing);
+                using var backingDisk = DiskImage.Open(backingPath, backingFormat, readOnly: true);
+                backingFormat ??= backingDisk is Qcow2Image ? "qcow2" : "raw";
+                size = backingDisk.Size;
+            }
+
+            if (settings.Size is not null)
+            {
+                DataSize.TryParse(settings.Size, out size);
+            }
+
+            Qcow2Image.Create(settings.File, size, clusterBits, settings.Backing, settings.Backing is null ? null : backingFormat);
+            string backingNote = settings.Backing is null ? string.Empty : $" backing_file={settings.Backing} backing_fmt={backingFormat}";
+            Console.WriteLine($"Formatting '{settings.File}', fmt=qcow2 cluster_size={1 << clusterBits} size={size}{backingNote}");
+            return 0;
+        }
+        catch (DiskImageException ex)
+        {
+            Console.Error.WriteLine($"vessel img create: {ex.Message}");
+            return 1;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"vessel img create: {settings.File}: {ex.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+namespace Vessel.Machine;
+
+/// <summary>One virtual disk: an image file, its format (null: detect from content) and whether the guest may write.</summary>
+public sealed record DiskConfiguration(string Path, string? Format = null, bool ReadOnly = false)
+{
+    /// <summary>
+    /// Parses QEMU-style <c>FILE[,format=FMT][,readonly=on|off]</c>. Returns null and a message for bad input.
+    /// </summary>
+    public static DiskConfiguration? Parse(string text, out string? error)
+    {
+        error = null;
+        string[] parts = text.Split(',');
+        if (parts[0].Length == 0)
+        {
+            error = $"--disk {text}: no file name";
+            return null;
+        }
+
+        string? format = null;
+        bool readOnly = false;
+        foreach (string option in parts.Skip(1))
+        {
+            int eq = option.IndexOf('=');
+            string key = eq < 0 ? option : option[..eq];
+            string value = eq < 0 ? string.Empty : option[(eq + 1)..];
+            switch (key)
+            {
+                case "format" when value.Length > 0:
+                    format = value;
+                    break;
+                case "readonly" when value is "on" or "off" or "true" or "false" or "":
+                    readOnly = value is "on" or "true" or "";
+                    break;
+                default:
+                    error = $"--disk {text}: unknown option '{option}' (expected format=FMT or readonly=on|off)";
+                    return null;
+            }
+        }
+
+        return new DiskConfiguration(parts[0], format, readOnly);
+    }
+}

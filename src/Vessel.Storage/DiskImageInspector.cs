@@ -1,0 +1,42 @@
+using Vessel.Storage.Qcow2;
+
+namespace Vessel.Storage;
+
+/// <summary>Reads an image's format and header without opening its backing chain (for <c>img info</c>).</summary>
+public static class DiskImageInspector
+{
+    public static DiskImageInfo Inspect(string path, string? format = null)
+    {
+        using var file = DiskImage.OpenHandle(path, readOnly: true);
+        var kind = format is null ? ImageFormatDetector.Detect(file) : ImageFormatNames.ParseSupported(format);
+        ulong length = (ulong)RandomAccess.GetLength(file);
+        if (kind != ImageFormat.Qcow2)
+        {
+            return new DiskImageInfo
+            {
+                Path = path,
+                Format = kind,
+                VirtualSize = kind == ImageFormat.Raw ? length : 0,
+                FileLength = length,
+            };
+        }
+
+        var header = Qcow2Image.ReadHeader(file, path);
+        return new DiskImageInfo
+        {
+            Path = path,
+            Format = kind,
+            VirtualSize = header.Size,
+            FileLength = length,
+            ClusterSize = header.ClusterSize,
+            Compat = header.Version == 2 ? "0.10" : "1.1",
+            BackingFile = header.BackingFile,
+            BackingFormat = header.BackingFormat,
+            LazyRefcounts = header.Version == 3 ? header.LazyRefcounts : null,
+            Dirty = header.IsDirty,
+            Corrupt = header.IsCorrupt,
+            RefcountBits = 1 << header.RefcountOrder,
+            SnapshotCount = header.SnapshotCount,
+        };
+    }
+}
