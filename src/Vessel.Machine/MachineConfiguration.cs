@@ -20,6 +20,15 @@ public sealed record MachineConfiguration
     /// <summary>virtio-blk disks, in order: the first is /dev/vda.</summary>
     public IReadOnlyList<DiskConfiguration> Disks { get; init; } = [];
 
+    /// <summary>A virtio-rng device feeding the guest's entropy pool from the host's CSPRNG (on by default).</summary>
+    public bool EntropySource { get; init; } = true;
+
+    /// <summary>A virtio-console port (<c>/dev/hvc0</c>), connected by the host through <see cref="VirtMachine.VirtioConsole"/>.</summary>
+    public bool VirtioConsole { get; init; }
+
+    /// <summary>virtio-mmio slots this configuration needs: disks, then NICs, the console and the rng.</summary>
+    public int VirtioDeviceCount => Disks.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0);
+
     /// <summary>Most harts a machine may have (ACLINT/PLIC contexts and host threads).</summary>
     public const int MaxCpus = 32;
 
@@ -44,9 +53,9 @@ public sealed record MachineConfiguration
             }
         }
 
-        if (Disks.Count > VirtMemoryMap.VirtioSlots)
+        if (VirtioDeviceCount > VirtMemoryMap.VirtioSlots)
         {
-            return $"at most {VirtMemoryMap.VirtioSlots} disks fit the virtio-mmio slots.";
+            return $"too many virtio devices: {VirtioDeviceCount} (disks, NICs, console, rng) for {VirtMemoryMap.VirtioSlots} virtio-mmio slots.";
         }
 
         foreach (var disk in Disks)

@@ -32,6 +32,7 @@ public sealed class VirtMachine : IDisposable
     private readonly GoldfishRtc _rtc;
     private readonly List<IBlockBackend> _disks = [];
     private readonly List<int> _virtioSlots = [];
+    private readonly List<IVirtioDevice> _virtioDevices = [];
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly Stopwatch _uptime = new();
     private volatile bool _stopping;
@@ -94,16 +95,33 @@ public sealed class VirtMachine : IDisposable
             }
 
             _disks.Add(backend);
-            var block = new VirtioBlock(backend, _ram, $"vessel-disk{slot}");
-            var transport = new VirtioMmioTransport(block, _ram, _plic.GetSourceLine(VirtMemoryMap.VirtioFirstIrq + slot));
-            Bus.Map(VirtMemoryMap.VirtioBase + ((ulong)slot * VirtMemoryMap.VirtioStride), VirtMemoryMap.VirtioStride, transport);
-            _virtioSlots.Add(slot);
+            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}"));
+        }
+
+        if (config.VirtioConsole)
+        {
+            VirtioConsole = new VirtioConsole(_ram, data => VirtioConsoleOutput?.Invoke(data));
+            AddVirtioDevice(VirtioConsole);
+        }
+
+        if (config.EntropySource)
+        {
+            AddVirtioDevice(new VirtioEntropy(_ram));
         }
 
         LoadImages();
     }
 
     public MachineClock Clock { get; }
+
+    /// <summary>The virtio-console port (guest <c>/dev/hvc0</c>), when configured; feed it with TryEnqueueInput.</summary>
+    public VirtioConsole? VirtioConsole { get; }
+
+    /// <summary>Receives what the guest writes to <c>/dev/hvc0</c> (on a hart thread; copy what you keep).</summary>
+    public ConsoleOutputHandler? VirtioConsoleOutput { get; set; }
+
+    /// <summary>The virtio devices in slot order, for statistics.</summary>
+    public IReadOnlyList<IVirtioDevice> VirtioDevices => _virtioDevices;
 
     public SystemBus Bus { get; }
 
@@ -125,6 +143,16 @@ public sealed class VirtMachine : IDisposable
 
     /// <summary>When the first hart first ran in U-mode: the first user process (init) started.</summary>
     public TimeSpan? FirstUserModeEntry { get; private set; }
+
+    /// <summary>Puts a device on the next free virtio-mmio slot; slot order is probe order (disks first: vda, vdb…).</summary>
+    private void AddVirtioDevice(IVirtioDevice device)
+    {
+        int slot = _virtioSlots.Count;
+        var transport = new VirtioMmioTransport(device, _ram, _plic.GetSourceLine(VirtMemoryMap.VirtioIrq(slot)));
+        Bus.Map(VirtMemoryMap.VirtioBase + ((ulong)slot * VirtMemoryMap.VirtioStride), VirtMemoryMap.VirtioStride, transport);
+        _virtioSlots.Add(slot);
+        _virtioDevices.Add(device);
+    }
 
     private void LoadImages()
     {

@@ -47,6 +47,14 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Attach a virtio-blk disk (repeatable; the first is /dev/vda). Format is detected from content.")]
         public string[] Disks { get; init; } = [];
 
+        [CommandOption("--virtio-console <SOCKET>")]
+        [Description("Add a virtio-console port (guest /dev/hvc0) served on the Unix socket SOCKET (connect with e.g. socat).")]
+        public string? VirtioConsole { get; init; }
+
+        [CommandOption("--no-entropy")]
+        [Description("Leave out the virtio-rng device that seeds the guest's entropy pool from the host.")]
+        public bool NoEntropy { get; init; }
+
         [CommandOption("--no-reboot")]
         [Description("Exit instead of rebooting when the guest reboots.")]
         public bool NoReboot { get; init; }
@@ -98,6 +106,21 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             return 2;
         }
 
+        UnixSocketConsoleBridge? hvc = null;
+        if (settings.VirtioConsole is { } socketPath)
+        {
+            try
+            {
+                hvc = UnixSocketConsoleBridge.Listen(socketPath);
+            }
+            catch (IOException e)
+            {
+                System.Console.Error.WriteLine($"vessel run: --virtio-console {e.Message}");
+                return 2;
+            }
+        }
+
+        using var hvcLifetime = hvc;
         var console = new SerialConsole();
         using var raw = TerminalRawMode.Enter();
         bool interactive = raw is not null;
@@ -122,6 +145,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
                 using (machine)
                 {
+                    if (hvc is not null && machine.VirtioConsole is { } port)
+                    {
+                        machine.VirtioConsoleOutput = hvc.WriteFromGuest;
+                        hvc.Start(port);
+                    }
+
                     console.KernelPanicked += OnPanic;
                     console.QuitRequested += OnQuit;
                     console.StartInput(machine.Uart, interactive, inputStop.Token);
@@ -202,6 +231,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             InitrdPath = initrd,
             CommandLine = settings.Append ?? DefaultCommandLine,
             Disks = [.. settings.Disks.Select(d => DiskConfiguration.Parse(d, out _)!)],
+            VirtioConsole = settings.VirtioConsole is not null,
+            EntropySource = !settings.NoEntropy,
         };
     }
 }

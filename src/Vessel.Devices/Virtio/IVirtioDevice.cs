@@ -22,4 +22,9 @@ public interface IVirtioDevice
     bool ProcessQueue(int index, Virtqueue queue);
 
     void Reset();
+
+    /// <summary>Gives the device its transport, for devices that have input of their own (network, console).</summary>
+    void Connect(IVirtqueueRunner runner)
+    {
+    }
 }

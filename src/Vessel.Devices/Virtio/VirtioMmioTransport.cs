@@ -8,7 +8,7 @@ namespace Vessel.Devices.Virtio;
 /// notification, interrupt status/acknowledge, device status and the config window at 0x100. A driver that
 /// breaks the queue rules gets DEVICE_NEEDS_RESET and a config-change interrupt; the host is never at risk.
 /// </summary>
-public sealed class VirtioMmioTransport : IMmioDevice
+public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner
 {
     private const uint Magic = 0x7472_6976; // "virt"
     private const uint VendorId = 0x554D_4551; // "QEMU", as QEMU's devices report
@@ -29,6 +29,7 @@ public sealed class VirtioMmioTransport : IMmioDevice
     private uint _interruptStatus;
     private uint _status;
     private uint _configGeneration;
+    private int _pendingQueues;
 
     public VirtioMmioTransport(IVirtioDevice device, GuestMemory memory, IInterruptLine irq)
     {
@@ -39,6 +40,8 @@ public sealed class VirtioMmioTransport : IMmioDevice
         {
             _queues[i] = new Virtqueue(memory, device.QueueMaxSize);
         }
+
+        device.Connect(this);
     }
 
     public IVirtioDevice Device => _device;
@@ -49,6 +52,59 @@ public sealed class VirtioMmioTransport : IMmioDevice
     private ulong OfferedFeatures => _device.Features | VirtioFeatures.Version1;
 
     public bool Read(ulong offset, int size, out ulong value)
+    {
+        bool handled = ReadLocked(offset, size, out value);
+        DrainPendingQueues();
+        return handled;
+    }
+
+    public bool Write(ulong offset, int size, ulong value)
+    {
+        bool handled = WriteLocked(offset, size, value);
+        DrainPendingQueues();
+        return handled;
+    }
+
+    /// <summary>
+    /// Processes queue <paramref name="index"/> on behalf of the device, from any thread (e.g. a frame arrived for
+    /// the receive queue). Never blocks: when another thread holds the transport, that thread runs the queue as it
+    /// leaves, so a backend that calls in while holding its own lock cannot deadlock against a hart.
+    /// </summary>
+    public void RunQueue(int index)
+    {
+        if ((uint)index >= (uint)_queues.Length)
+        {
+            return;
+        }
+
+        Interlocked.Or(ref _pendingQueues, 1 << index);
+        DrainPendingQueues();
+    }
+
+    private void DrainPendingQueues()
+    {
+        // Re-check after releasing: a RunQueue whose TryEnter failed set its bit before trying, so the holder sees it.
+        while (Volatile.Read(ref _pendingQueues) != 0 && Monitor.TryEnter(_lock))
+        {
+            try
+            {
+                int pending = Interlocked.Exchange(ref _pendingQueues, 0);
+                for (int i = 0; pending != 0; i++, pending >>= 1)
+                {
+                    if ((pending & 1) != 0)
+                    {
+                        Process(i);
+                    }
+                }
+            }
+            finally
+            {
+                Monitor.Exit(_lock);
+            }
+        }
+    }
+
+    private bool ReadLocked(ulong offset, int size, out ulong value)
     {
         value = 0;
         lock (_lock)
@@ -97,7 +153,7 @@ public sealed class VirtioMmioTransport : IMmioDevice
         return true;
     }
 
-    public bool Write(ulong offset, int size, ulong value)
+    private bool WriteLocked(ulong offset, int size, ulong value)
     {
         uint v = (uint)value;
         lock (_lock)
@@ -219,7 +275,10 @@ public sealed class VirtioMmioTransport : IMmioDevice
         _status = v | (_status & StatusNeedsReset);
     }
 
-    private void Notify(int index)
+    private void Notify(int index) => Process(index);
+
+    /// <summary>Runs the device on one queue and interrupts the driver if it wants to know; caller holds the lock.</summary>
+    private void Process(int index)
     {
         if ((uint)index >= (uint)_queues.Length || (_status & StatusDriverOk) == 0 || (_status & StatusNeedsReset) != 0)
         {
@@ -227,6 +286,11 @@ public sealed class VirtioMmioTransport : IMmioDevice
         }
 
         var q = _queues[index];
+        if (!q.Ready)
+        {
+            return;
+        }
+
         try
         {
             _device.ProcessQueue(index, q);
@@ -236,9 +300,11 @@ public sealed class VirtioMmioTransport : IMmioDevice
                 UpdateIrq();
             }
         }
-        catch (VirtqueueException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            NeedsResetReason = e.Message;
+            // A driver breaking the queue rules (VirtqueueException) or a device bug: this device stops and asks
+            // for a reset (§2.1.2); the VM and the host carry on.
+            NeedsResetReason = e is VirtqueueException ? e.Message : $"device error: {e.GetType().Name}: {e.Message}";
             _status |= StatusNeedsReset;
             _configGeneration++;
             _interruptStatus |= InterruptConfigChange;

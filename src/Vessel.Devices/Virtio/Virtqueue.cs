@@ -154,6 +154,12 @@ public sealed class Virtqueue
         }
     }
 
+    /// <summary>
+    /// Puts back the last <paramref name="count"/> popped chains unused, so the next pops return them again (a
+    /// receive that found too few buffers for a whole frame waits for more instead of dropping it).
+    /// </summary>
+    public void UndoPop(int count) => _lastAvailable = (ushort)(_lastAvailable - count);
+
     /// <summary>Returns a chain to the driver with the number of bytes the device wrote into it.</summary>
     public void Push(ushort head, uint written)
     {

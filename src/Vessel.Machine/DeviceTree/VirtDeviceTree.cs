@@ -132,7 +132,7 @@ public static class VirtDeviceTree
         {
             ulong b = VirtMemoryMap.VirtioBase + ((ulong)slot * VirtMemoryMap.VirtioStride);
             fdt.BeginNode($"virtio_mmio@{b:x}")
-                .PropertyCells("interrupts", (uint)(VirtMemoryMap.VirtioFirstIrq + slot))
+                .PropertyCells("interrupts", (uint)VirtMemoryMap.VirtioIrq(slot))
                 .PropertyCells("interrupt-parent", plic)
                 .PropertyU64("reg", b, VirtMemoryMap.VirtioStride)
                 .Property("compatible", "virtio,mmio")
