@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Rebuilds cpu-bench.elf from source (needs Debian's gcc-riscv64-linux-gnu). The ELF is committed so that
-# `vessel bench cpu` works without a cross compiler; this script reproduces it byte for byte.
+# Rebuilds the guest benchmark programs from source (needs Debian's gcc-riscv64-linux-gnu). The binaries are
+# committed so that `vessel bench` works without a cross compiler.
 set -euo pipefail
 cd "$(dirname "$0")"
+# cpu-bench: bare metal, run directly on the hart (no kernel). Rebuilds are byte-identical.
 riscv64-linux-gnu-gcc -march=rv64gc -mabi=lp64d -O2 -static -nostdlib -nostartfiles -mcmodel=medany \
   -fno-builtin -fno-tree-loop-distribute-patterns -ffreestanding -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
   -T link.ld start.S cpu-bench.c -o cpu-bench.elf
 # The assembler's temporary object name ends up as a file symbol; drop it so rebuilds are byte-identical.
 riscv64-linux-gnu-objcopy --wildcard --strip-symbol='cc*.o' cpu-bench.elf
+# io-bench: a static Linux program, added to the guest's initramfs by `vessel bench disk`.
+riscv64-linux-gnu-gcc -O2 -static -Wl,--build-id=none -s io-bench.c -o io-bench

@@ -1,0 +1,4 @@
+namespace Vessel.Cli.Benchmarks;
+
+/// <summary>What a benchmark boot printed on its serial console, how long it took, and whether it ended cleanly.</summary>
+public sealed record GuestRunResult(string Console, TimeSpan Wall, bool Completed, string? Error);

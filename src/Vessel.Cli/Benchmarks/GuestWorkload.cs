@@ -1,0 +1,22 @@
+namespace Vessel.Cli.Benchmarks;
+
+/// <summary>One guest boot to benchmark: the same images, command line and disks go to Vessel and to QEMU.</summary>
+public sealed record GuestWorkload
+{
+    public required string Firmware { get; init; }
+
+    public required string Kernel { get; init; }
+
+    public required string Initrd { get; init; }
+
+    public required string CommandLine { get; init; }
+
+    public int Cpus { get; init; } = 1;
+
+    public ulong MemorySize { get; init; } = 512UL << 20;
+
+    /// <summary>Disk images in order (vda first), with their format name as both tools spell it.</summary>
+    public IReadOnlyList<(string Path, string Format)> Disks { get; init; } = [];
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using System.Text;
+using Vessel.Machine;
+
+namespace Vessel.Cli.Benchmarks;
+
+/// <summary>Boots a <see cref="GuestWorkload"/> on Vessel's own machine, in this process, until the guest powers off.</summary>
+public static class VesselGuestRunner
+{
+    public static GuestRunResult Run(GuestWorkload workload, CancellationToken cancellationToken)
+    {
+        var console = new StringBuilder();
+        var config = new MachineConfiguration
+        {
+            CpuCount = workload.Cpus,
+            MemorySize = workload.MemorySize,
+            FirmwarePath = workload.Firmware,
+            KernelPath = workload.Kernel,
+            InitrdPath = workload.Initrd,
+            CommandLine = workload.CommandLine,
+            Disks = [.. workload.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, ReadOnly: false))],
+        };
+        var wall = Stopwatch.StartNew();
+        using var machine = new VirtMachine(config, b =>
+        {
+            lock (console)
+            {
+                console.Append((char)b);
+            }
+        });
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(workload.Timeout);
+        var reason = machine.Run(timeout.Token);
+        wall.Stop();
+        string text;
+        lock (console)
+        {
+            text = console.ToString();
+        }
+
+        return reason switch
+        {
+            MachineExitReason.PowerOff => new GuestRunResult(text, wall.Elapsed, true, null),
+            MachineExitReason.Failed => new GuestRunResult(text, wall.Elapsed, false, machine.Failure),
+            _ => new GuestRunResult(text, wall.Elapsed, false, timeout.IsCancellationRequested ? "timed out" : $"ended with {reason}"),
+        };
+    }
+}
