@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -20,7 +19,7 @@ public sealed partial class DiskCrashTests : IDisposable
     public async Task KillDuringHeavyWritesLosesNoFlushedWriteAndCorruptsNothing()
     {
         string image = Path.Combine(_dir, "disk.qcow2");
-        Assert.Equal(0, Run("qemu-img", "create", "-q", "-f", "qcow2", image, "256M").ExitCode);
+        Assert.Equal(0, HostCommand.Run("qemu-img", "create", "-q", "-f", "qcow2", image, "256M").ExitCode);
 
         await using var vessel = VesselProcess.Start("run", "--disk", image);
         // Each iteration writes 64 KiB blocks (new clusters and rewrites) and flushes; FLUSHED-n follows the fsync.
@@ -31,12 +30,12 @@ public sealed partial class DiskCrashTests : IDisposable
         await vessel.WaitForAsync("FLUSHED-25\r\n", TimeSpan.FromMinutes(6));
         await vessel.KillAsync();
 
-        var check = Run("qemu-img", "check", image);
+        var check = HostCommand.Run("qemu-img", "check", image);
         Assert.True(check.ExitCode is 0 or 3, $"qemu-img check exit {check.ExitCode} (2 = corruption):\n{check.Output}");
         Assert.DoesNotContain("ERROR", check.Output);
 
         string raw = Path.Combine(_dir, "disk.raw");
-        Assert.Equal(0, Run("qemu-img", "convert", "-O", "raw", image, raw).ExitCode);
+        Assert.Equal(0, HostCommand.Run("qemu-img", "convert", "-O", "raw", image, raw).ExitCode);
         var flushed = FlushedMarker().Matches(vessel.Output).Select(m => int.Parse(m.Groups[1].Value)).Distinct().ToList();
         Assert.NotEmpty(flushed);
         using var disk = File.OpenRead(raw);
@@ -50,20 +49,6 @@ public sealed partial class DiskCrashTests : IDisposable
                 Encoding.ASCII.GetString(block, 0, expected.Length) == expected && Encoding.ASCII.GetString(block, BlockSize - 64, 64).Contains(expected[..^1]),
                 $"flushed block {i} is not on the disk after the kill");
         }
-    }
-
-    private static (int ExitCode, string Output) Run(string file, params string[] arguments)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output);
     }
 
     [GeneratedRegex(@"FLUSHED-(\d+)\r\n")]
