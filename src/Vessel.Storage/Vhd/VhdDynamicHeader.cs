@@ -45,8 +45,11 @@ internal sealed record VhdDynamicHeader
 
     public VhdParentLocator[] Locators { get; init; } = new VhdParentLocator[LocatorCount];
 
+    /// <summary>Smallest block Vessel creates: QEMU computes a zero-length bitmap for blocks under 4 KiB.</summary>
+    public const uint MinCreatedBlockSize = 4096;
+
     /// <summary>Bytes of the sector bitmap in front of each block: one bit per sector, padded to whole sectors.</summary>
-    public uint BitmapSize => ((BlockSize / 512 / 8) + 511) & ~511u;
+    public uint BitmapSize => (((BlockSize / 512) + 7) / 8 + 511) & ~511u;
 
     /// <summary>Decodes and validates the header's own fields (not yet against the file); throws with the problem named.</summary>
     public static VhdDynamicHeader Decode(ReadOnlySpan<byte> raw, string path)

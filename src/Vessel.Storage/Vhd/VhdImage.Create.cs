@@ -33,9 +33,9 @@ public sealed partial class VhdImage
             throw new DiskImageException("a differencing VHD needs a parent image");
         }
 
-        if (!uint.IsPow2(blockSize) || blockSize is < VhdDynamicHeader.MinBlockSize or > VhdDynamicHeader.MaxBlockSize)
+        if (!uint.IsPow2(blockSize) || blockSize is < VhdDynamicHeader.MinCreatedBlockSize or > VhdDynamicHeader.MaxBlockSize)
         {
-            throw new DiskImageException($"VHD block size {blockSize} is not a power of two from 512 bytes to 256 MiB");
+            throw new DiskImageException($"VHD block size {blockSize} is not a power of two from 4 KiB to 256 MiB");
         }
 
         string full = System.IO.Path.GetFullPath(path);
