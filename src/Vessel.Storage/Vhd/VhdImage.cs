@@ -396,8 +396,18 @@ public sealed partial class VhdImage : IBlockBackend
         }
 
         _disposed = true;
-        _file.Dispose();
-        _parent?.Dispose();
+        try
+        {
+            if (!IsReadOnly && !_file.IsClosed)
+            {
+                RandomAccess.FlushToDisk(_file); // like the other formats: closing a writable image makes it durable
+            }
+        }
+        finally
+        {
+            _file.Dispose();
+            _parent?.Dispose();
+        }
     }
 
     private void ReadWithinBlock(ulong offset, Span<byte> destination)
