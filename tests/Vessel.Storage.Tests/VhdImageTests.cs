@@ -96,6 +96,33 @@ public sealed class VhdImageTests : IDisposable
         Assert.Equal((uint)((before - 512) / 512), VhdFileEditor.ReadUInt32(path, BatOffset + 4));
     }
 
+    [Fact]
+    public void UnflushedAllocationsAreUnreferencedAfterACrash()
+    {
+        string path = _temp.File("disk.vhd");
+        string crashed = _temp.File("crashed.vhd");
+        VhdImage.Create(path, 4 << 20, blockSize: 1 << 20);
+        byte[] flushed = TestData.Pattern(1 << 20, 1);
+        using (var disk = DiskImage.Open(path))
+        {
+            disk.Write(0, flushed);
+            disk.Flush();
+            disk.Write(2 << 20, TestData.Pattern(1 << 20, 2));
+            CopyBehindTheLock(path, crashed); // the file as a crash would leave it: no flush since the second write
+        }
+
+        using (var disk = DiskImage.Open(crashed))
+        {
+            Assert.Equal(flushed, TestData.ReadAll(disk, 0, 1 << 20));
+            Assert.False(TestData.ReadAll(disk, 2 << 20, 1 << 20).AsSpan().ContainsAnyExcept((byte)0));
+            disk.Write(1 << 20, flushed); // allocated after the orphaned block, not over it
+            Assert.Equal(flushed, TestData.ReadAll(disk, 1 << 20, 1 << 20));
+            Assert.Equal(flushed, TestData.ReadAll(disk, 0, 1 << 20));
+        }
+
+        Assert.Equal(0xffff_ffffu, VhdFileEditor.ReadUInt32(crashed, BatOffset + 8));
+    }
+
     [Theory]
     [InlineData(VhdDiskType.Dynamic)]
     [InlineData(VhdDiskType.Fixed)]
@@ -170,5 +197,13 @@ public sealed class VhdImageTests : IDisposable
         Assert.Contains("2040 GiB", Assert.Throws<DiskImageException>(
             () => VhdImage.Create(_temp.File("x.vhd"), 3UL << 40)).Message);
         Assert.False(File.Exists(_temp.File("x.vhd")));
+    }
+
+    /// <summary>cp takes no advisory lock, so it can copy the image while Vessel holds it open exclusively.</summary>
+    private static void CopyBehindTheLock(string from, string to)
+    {
+        using var copy = System.Diagnostics.Process.Start("cp", [from, to]);
+        copy.WaitForExit();
+        Assert.Equal(0, copy.ExitCode);
     }
 }

@@ -10,9 +10,10 @@ namespace Vessel.Storage.Vhd;
 /// bitmap bit read from a parent image).
 /// </summary>
 /// <remarks>
-/// A new block goes where the footer is, at the end of the file: its bitmap, data and the moved footer are written
-/// and fsynced before the BAT entry that points to it, so a crash can leave an unreferenced block but never a BAT
-/// entry pointing to garbage. BAT entries and bitmaps are written through; <see cref="Flush"/> is an fsync.
+/// A new block goes where the footer is, at the end of the file: the moved footer, the data and the bitmap are written
+/// at once, but the BAT entries pointing to new blocks only on <see cref="Flush"/> (and close), after an fsync. So a
+/// crash can leave unreferenced blocks, never a BAT entry pointing to garbage, and a lost trailing footer is
+/// recovered from the copy at offset 0. Freed blocks are never reused, so a stale BAT entry sees zeroes at worst.
 /// </remarks>
 public sealed partial class VhdImage : IBlockBackend
 {
@@ -30,6 +31,7 @@ public sealed partial class VhdImage : IBlockBackend
     private readonly uint[] _bat = [];
     private IBlockBackend? _parent;
     private readonly Dictionary<uint, byte[]> _bitmaps = [];
+    private readonly HashSet<uint> _dirtyBat = [];
     private readonly uint _blockSize;
     private readonly uint _bitmapSize;
     private ulong _nextFree;
@@ -327,11 +329,26 @@ public sealed partial class VhdImage : IBlockBackend
         }
     }
 
+    /// <summary>Makes the blocks durable, then the BAT entries that point to them.</summary>
     public void Flush()
     {
         CheckOpen();
-        if (!IsReadOnly)
+        if (IsReadOnly)
         {
+            return;
+        }
+
+        RandomAccess.FlushToDisk(_file);
+        if (_dirtyBat.Count > 0)
+        {
+            Span<byte> raw = stackalloc byte[4];
+            foreach (uint block in _dirtyBat)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(raw, _bat[block]);
+                RandomAccess.Write(_file, raw, (long)(_header!.TableOffset + ((ulong)block * 4)));
+            }
+
+            _dirtyBat.Clear();
             RandomAccess.FlushToDisk(_file);
         }
     }
@@ -395,16 +412,16 @@ public sealed partial class VhdImage : IBlockBackend
             return;
         }
 
-        _disposed = true;
         try
         {
             if (!IsReadOnly && !_file.IsClosed)
             {
-                RandomAccess.FlushToDisk(_file); // like the other formats: closing a writable image makes it durable
+                Flush(); // like the other formats: closing a writable image makes it durable
             }
         }
         finally
         {
+            _disposed = true;
             _file.Dispose();
             _parent?.Dispose();
         }
@@ -502,12 +519,12 @@ public sealed partial class VhdImage : IBlockBackend
 
         byte[] bitmap = new byte[_bitmapSize];
         SetBits(bitmap, (uint)(inBlock / 512), (uint)(data.Length / 512));
-        RandomAccess.Write(_file, bitmap, (long)start); // overwrites the old footer
+        // The new footer first, so the file ends with a footer at every moment; the bitmap then overwrites the old one.
         RandomAccess.Write(_file, _footerBytes, (long)end);
         RandomAccess.Write(_file, data, (long)(start + _bitmapSize + inBlock));
-        RandomAccess.FlushToDisk(_file); // the block and the moved footer before the BAT entry that points there
+        RandomAccess.Write(_file, bitmap, (long)start);
         _nextFree = end;
-        WriteBatEntry(block, (uint)(start / 512));
+        SetBatEntry(block, (uint)(start / 512));
         RememberBitmap(block, bitmap);
     }
 
@@ -529,10 +546,10 @@ public sealed partial class VhdImage : IBlockBackend
                 continue;
             }
 
-            // The entry goes first; the block's space stays unreferenced (the format cannot reuse it) but is freed.
-            WriteBatEntry((uint)block, Unallocated);
+            // The block's space stays unreferenced (never reused, so the old entry reads zeroes until the new one is
+            // written) but is given back to the host.
+            SetBatEntry((uint)block, Unallocated);
             _bitmaps.Remove((uint)block);
-            RandomAccess.FlushToDisk(_file);
             NativeFileOperations.TryPunchHole(_file, (long)entry * 512, _bitmapSize + _blockSize);
         }
     }
@@ -549,12 +566,11 @@ public sealed partial class VhdImage : IBlockBackend
         }
     }
 
-    private void WriteBatEntry(uint block, uint value)
+    /// <summary>Changes a BAT entry in memory; <see cref="Flush"/> writes it once what it points to is durable.</summary>
+    private void SetBatEntry(uint block, uint value)
     {
-        Span<byte> raw = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(raw, value);
-        RandomAccess.Write(_file, raw, (long)(_header!.TableOffset + ((ulong)block * 4)));
         _bat[block] = value;
+        _dirtyBat.Add(block);
     }
 
     private byte[] LoadBitmap(uint block, uint entry)
