@@ -61,6 +61,25 @@ public sealed class VhdInteropTests : IDisposable
         }
     }
 
+    /// <summary>Which size counts — CHS geometry or the footer's current size — follows QEMU's creator table.</summary>
+    [QemuImgTheory]
+    [InlineData("vssl", false, 10_321_920UL)] // unknown creator: the geometry, 20 cylinders x 16 heads x 63 sectors
+    [InlineData("vpc ", false, 10_321_920UL)]
+    [InlineData("win ", false, 20_971_520UL)] // Hyper-V: current size
+    [InlineData("d2v ", false, 20_971_520UL)]
+    [InlineData("vssl", true, 20_971_520UL)] // maximum geometry: current size whatever the creator
+    public void VirtualSizeFollowsQemusCreatorRules(string creator, bool maximumGeometry, ulong expected)
+    {
+        string path = _temp.File("disk.vhd");
+        VhdImage.Create(path, 20 << 20);
+        VhdFileEditor.PatchFooter(path, 48, 8, 20UL << 20); // current size 20 MiB
+        VhdFileEditor.PatchFooter(path, 56, 4, maximumGeometry ? 0xffff_10ffUL : (20UL << 16) | (16 << 8) | 63);
+        VhdFileEditor.PatchFooter(path, 28, 4, BitConverter.ToUInt32(System.Text.Encoding.ASCII.GetBytes(creator).Reverse().ToArray()));
+        Assert.Equal(expected, QemuVirtualSize(path));
+        using var disk = DiskImage.Open(path, readOnly: true);
+        Assert.Equal(expected, disk.Size);
+    }
+
     [QemuImgTheory]
     [InlineData("dynamic")]
     [InlineData("fixed")]
