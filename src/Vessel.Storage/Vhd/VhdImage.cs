@@ -13,7 +13,7 @@ namespace Vessel.Storage.Vhd;
 /// A new block goes where the footer is, at the end of the file: the moved footer, the data and the bitmap are written
 /// at once, but the BAT entries pointing to new blocks only on <see cref="Flush"/> (and close), after an fsync. So a
 /// crash can leave unreferenced blocks, never a BAT entry pointing to garbage, and a lost trailing footer is
-/// recovered from the copy at offset 0. Freed blocks are never reused, so a stale BAT entry sees zeroes at worst.
+/// recovered from the copy at offset 0. Freed blocks are never reused, so a stale BAT entry can only see old data.
 /// </remarks>
 public sealed partial class VhdImage : IBlockBackend
 {
@@ -505,8 +505,8 @@ public sealed partial class VhdImage : IBlockBackend
     }
 
     /// <summary>
-    /// Appends a block where the footer is: bitmap, data and the moved footer, fsync, then the BAT entry. Sectors not
-    /// written keep a clear bit (zeroes, or the parent's data in a differencing disk).
+    /// Appends a block where the footer is: the moved footer, the data and the bitmap now, the BAT entry at the next
+    /// <see cref="Flush"/>. Sectors not written keep a clear bit (zeroes, or the parent's data in a differencing disk).
     /// </summary>
     private void AllocateBlock(uint block, ulong inBlock, ReadOnlySpan<byte> data)
     {
@@ -546,8 +546,8 @@ public sealed partial class VhdImage : IBlockBackend
                 continue;
             }
 
-            // The block's space stays unreferenced (never reused, so the old entry reads zeroes until the new one is
-            // written) but is given back to the host.
+            // The block's space is never reused, so until Flush writes the entry the old one still finds the
+            // discarded data (or zeroes where the hole was punched); the host gets the space back.
             SetBatEntry((uint)block, Unallocated);
             _bitmaps.Remove((uint)block);
             NativeFileOperations.TryPunchHole(_file, (long)entry * 512, _bitmapSize + _blockSize);
