@@ -21,7 +21,8 @@ public sealed partial class VhdImage : IBlockBackend
     public const ulong MaxSize = 0xff00_0000UL * 512;
 
     private const uint Unallocated = 0xffff_ffff;
-    private const int MaxCachedBitmaps = 4096;
+    /// <summary>Sector bitmaps kept in memory: 16 MiB worth (with 2 MiB blocks, the bitmaps of 64 GiB of disk).</summary>
+    private const int CachedBitmapBytes = 16 << 20;
     private const int ZeroChunk = 1 << 20;
 
     private readonly SafeFileHandle _file;
@@ -587,7 +588,7 @@ public sealed partial class VhdImage : IBlockBackend
 
     private void RememberBitmap(uint block, byte[] bitmap)
     {
-        if (_bitmaps.Count >= MaxCachedBitmaps)
+        if (_bitmaps.Count >= Math.Max(16, CachedBitmapBytes / (int)_bitmapSize))
         {
             _bitmaps.Clear(); // bitmaps are written through, so dropping them loses nothing
         }
