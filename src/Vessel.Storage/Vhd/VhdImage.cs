@@ -229,9 +229,7 @@ public sealed partial class VhdImage : IBlockBackend
             }
         }
 
-        byte[] rawBat = ReadExactly(file, header.TableOffset, (int)batBytes);
-        uint[] bat = new uint[header.MaxTableEntryCount];
-        var blocks = new List<(ulong Start, uint Index)>();
+        uint[] bat = ReadBat(file, header.TableOffset, header.MaxTableEntryCount);
         ulong span = header.BitmapSize + blockSize;
         ulong nextFree = dataEnd;
         foreach (var region in regions)
@@ -239,14 +237,15 @@ public sealed partial class VhdImage : IBlockBackend
             nextFree = Math.Max(nextFree, region.End);
         }
 
+        int allocated = 0;
         for (int i = 0; i < bat.Length; i++)
         {
-            bat[i] = BinaryPrimitives.ReadUInt32BigEndian(rawBat.AsSpan(i * 4));
             if (bat[i] == Unallocated)
             {
                 continue;
             }
 
+            allocated++;
             ulong start = (ulong)bat[i] * 512;
             if (start + span > dataEnd)
             {
@@ -260,20 +259,47 @@ public sealed partial class VhdImage : IBlockBackend
                     throw new DiskImageException($"{path}: malformed VHD image: BAT entry {i} (block at 0x{start:x}) overlaps {region.What}");
                 }
             }
-
-            blocks.Add((start, (uint)i));
         }
 
-        blocks.Sort();
-        for (int i = 1; i < blocks.Count; i++)
+        // Two entries sharing space would let writes through one change the other: sort the block starts to find any.
+        uint[] starts = new uint[allocated];
+        int n = 0;
+        foreach (uint entry in bat)
         {
-            if (blocks[i - 1].Start + span > blocks[i].Start)
+            if (entry != Unallocated)
             {
-                throw new DiskImageException($"{path}: malformed VHD image: BAT entries {blocks[i - 1].Index} and {blocks[i].Index} point to overlapping blocks");
+                starts[n++] = entry;
+            }
+        }
+
+        Array.Sort(starts);
+        for (int i = 1; i < starts.Length; i++)
+        {
+            if (((ulong)starts[i - 1] * 512) + span > (ulong)starts[i] * 512)
+            {
+                throw new DiskImageException($"{path}: malformed VHD image: BAT entries {Array.IndexOf(bat, starts[i - 1])} and {Array.LastIndexOf(bat, starts[i])} point to overlapping blocks");
             }
         }
 
         return (header, bat, RoundUp(nextFree));
+    }
+
+    /// <summary>Reads the big-endian BAT in 1 MiB pieces, so the only large allocation is the table itself.</summary>
+    private static uint[] ReadBat(SafeFileHandle file, ulong offset, uint entries)
+    {
+        uint[] bat = new uint[entries];
+        const int EntriesPerPiece = 1 << 18;
+        for (int first = 0; first < bat.Length; first += EntriesPerPiece)
+        {
+            int count = Math.Min(EntriesPerPiece, bat.Length - first);
+            byte[] raw = ReadExactly(file, offset + ((ulong)first * 4), count * 4);
+            for (int i = 0; i < count; i++)
+            {
+                bat[first + i] = BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(i * 4));
+            }
+        }
+
+        return bat;
     }
 
     public void Read(ulong offset, Span<byte> buffer)
