@@ -14,7 +14,7 @@ app.Configure(config =>
         .WithExample("riscv-test", "../shared/riscv-tests");
     config.AddBranch("img", img =>
     {
-        img.SetDescription("Create, inspect, check and convert disk images (raw, qcow2).");
+        img.SetDescription("Create, inspect, check and convert disk images (raw, qcow2, vpc).");
         img.AddCommand<ImgCreateCommand>("create")
             .WithDescription("Create an empty disk image.")
             .WithExample("img", "create", "-f", "qcow2", "disk.qcow2", "10G")

@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vhd;
 
 namespace Vessel.Storage;
 
@@ -10,6 +11,20 @@ public static class DiskImageInspector
         using var file = DiskImage.OpenHandle(path, readOnly: true);
         var kind = format is null ? ImageFormatDetector.Detect(file) : ImageFormatNames.ParseSupported(format);
         ulong length = (ulong)RandomAccess.GetLength(file);
+        if (kind == ImageFormat.Vhd)
+        {
+            var (virtualSize, blockSize, parent) = VhdImage.ReadInfo(file, path);
+            return new DiskImageInfo
+            {
+                Path = path,
+                Format = kind,
+                VirtualSize = virtualSize,
+                FileLength = length,
+                ClusterSize = blockSize == 0 ? null : (int)blockSize,
+                BackingFile = parent,
+            };
+        }
+
         if (kind != ImageFormat.Qcow2)
         {
             return new DiskImageInfo

@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vhd;
 
 namespace Vessel.Storage;
 
@@ -11,6 +12,7 @@ public static class ImageConverter
     private const int ChunkSize = 1 << 20;
 
     /// <param name="progress">Called with (bytes done, total bytes) after each chunk.</param>
+    /// <param name="options">Target-format options in qemu-img's <c>-o</c> syntax (vpc: <see cref="VhdCreateOptions"/>).</param>
     public static void Convert(
         string sourcePath,
         string? sourceFormat,
@@ -19,12 +21,20 @@ public static class ImageConverter
         bool compress = false,
         int clusterBits = 16,
         Action<ulong, ulong>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        string? options = null)
     {
-        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2))
+        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
         {
-            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2)");
+            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vpc)");
         }
+
+        if (!string.IsNullOrWhiteSpace(options) && targetFormat != ImageFormat.Vhd)
+        {
+            throw new DiskImageException($"output options ('{options}') are only understood for vpc");
+        }
+
+        var vhdOptions = VhdCreateOptions.Parse(options);
 
         if (compress && targetFormat != ImageFormat.Qcow2)
         {
@@ -46,6 +56,13 @@ public static class ImageConverter
                 Qcow2Image.Create(temp, source.Size, clusterBits);
                 using var target = Qcow2Image.Open(temp, readOnly: false);
                 Copy(source, target, compress, progress, cancellationToken);
+                target.Flush();
+            }
+            else if (targetFormat == ImageFormat.Vhd)
+            {
+                VhdImage.Create(temp, source.Size, vhdOptions.Type, forceSize: vhdOptions.ForceSize);
+                using var target = VhdImage.Open(temp, readOnly: false);
+                Copy(source, target, compress: false, progress, cancellationToken);
                 target.Flush();
             }
             else

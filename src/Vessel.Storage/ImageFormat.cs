@@ -1,6 +1,6 @@
 namespace Vessel.Storage;
 
-/// <summary>The on-disk formats Vessel recognises. Only <see cref="Raw"/> and <see cref="Qcow2"/> can be opened so far.</summary>
+/// <summary>The on-disk formats Vessel recognises. <see cref="Raw"/>, <see cref="Qcow2"/> and <see cref="Vhd"/> can be opened so far.</summary>
 public enum ImageFormat
 {
     Raw,

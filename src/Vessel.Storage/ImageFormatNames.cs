@@ -43,12 +43,12 @@ public static class ImageFormatNames
     {
         if (!TryParse(name, out var format))
         {
-            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2)");
+            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2, vpc)");
         }
 
-        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
         {
-            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2)");
+            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2, vpc)");
         }
 
         return format;

@@ -5,7 +5,7 @@ using Vessel.Storage;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2 [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
+/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vpc [-o OPTIONS] [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
 public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -21,9 +21,13 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         public string? SourceFormat { get; init; }
 
         [CommandOption("-O|--output-format <FORMAT>")]
-        [Description("raw or qcow2.")]
+        [Description("raw, qcow2 or vpc (VHD).")]
         [DefaultValue("raw")]
         public string TargetFormat { get; init; } = "raw";
+
+        [CommandOption("-o|--options <OPTIONS>")]
+        [Description("vpc only: subformat=dynamic|fixed, force_size=on|off (comma-separated).")]
+        public string? Options { get; init; }
 
         [CommandOption("-c|--compress")]
         [Description("Compress the qcow2 output's clusters (zlib).")]
@@ -35,9 +39,9 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
             {
-                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw or qcow2)");
+                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2 or vpc)");
             }
 
             return Compress && format != ImageFormat.Qcow2
@@ -53,7 +57,7 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
             var target = ImageFormatNames.ParseSupported(settings.TargetFormat);
             if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
-                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken);
+                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken, options: settings.Options);
                 return 0;
             }
 
@@ -74,7 +78,8 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
                             task.MaxValue = Math.Max(1, total);
                             task.Value = done;
                         },
-                        cancellationToken: cancellationToken);
+                        cancellationToken: cancellationToken,
+                        options: settings.Options);
                     task.Value = task.MaxValue;
                 });
             return 0;

@@ -4,10 +4,11 @@ using Spectre.Console.Cli;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vhd;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img create -f raw|qcow2 [-b BACKING -F FMT] FILE [SIZE]</c>: creates an empty disk image.</summary>
+/// <summary><c>vessel img create -f raw|qcow2|vpc [-b BACKING -F FMT] [-o OPTIONS] FILE [SIZE]</c>: creates an empty disk image.</summary>
 public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -21,12 +22,12 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         public string? Size { get; init; }
 
         [CommandOption("-f|--format <FORMAT>")]
-        [Description("raw or qcow2.")]
+        [Description("raw, qcow2 or vpc (VHD).")]
         [DefaultValue("raw")]
         public string Format { get; init; } = "raw";
 
         [CommandOption("-b|--backing <FILE>")]
-        [Description("qcow2 only: backing file, relative to the new image's folder unless absolute.")]
+        [Description("qcow2: backing file; vpc: parent of a differencing disk. Relative to the new image's folder unless absolute.")]
         public string? Backing { get; init; }
 
         [CommandOption("-F|--backing-format <FORMAT>")]
@@ -37,11 +38,25 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         [Description("qcow2 only: cluster size, a power of two from 512 to 2M.")]
         public string? ClusterSize { get; init; }
 
+        [CommandOption("-o|--options <OPTIONS>")]
+        [Description("vpc only: subformat=dynamic|fixed, force_size=on|off (comma-separated).")]
+        public string? Options { get; init; }
+
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
             {
-                return ValidationResult.Error($"unsupported format '{Format}' (raw or qcow2)");
+                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2 or vpc)");
+            }
+
+            if (format == ImageFormat.Vhd && (ClusterSize is not null || BackingFormat is not null))
+            {
+                return ValidationResult.Error("--cluster-size and --backing-format need -f qcow2 (a VHD's parent is probed)");
+            }
+
+            if (format != ImageFormat.Vhd && Options is not null)
+            {
+                return ValidationResult.Error("-o needs -f vpc");
             }
 
             if (format == ImageFormat.Raw && (Backing is not null || ClusterSize is not null))
@@ -76,6 +91,22 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 return 0;
             }
 
+            if (format == ImageFormat.Vhd)
+            {
+                var options = VhdCreateOptions.Parse(settings.Options);
+                ulong requested = 0;
+                if (settings.Size is not null)
+                {
+                    DataSize.TryParse(settings.Size, out requested);
+                }
+
+                ulong vhdSize = VhdImage.Create(settings.File, requested, options.Type, settings.Backing, options.ForceSize);
+                string parentNote = settings.Backing is null ? string.Empty : $" parent={settings.Backing}";
+                string subformat = settings.Backing is null ? options.Type.ToString().ToLowerInvariant() : "differencing";
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vpc size={vhdSize} subformat={subformat}{parentNote}");
+                return 0;
+            }
+
             int clusterBits = 16;
             if (settings.ClusterSize is not null)
             {
@@ -96,7 +127,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 // The backing file must open (through its own chain) before the overlay refers to it.
                 string backingPath = Qcow2Image.ResolveBackingPath(settings.File, backing);
                 using var backingDisk = DiskImage.Open(backingPath, backingFormat, readOnly: true);
-                backingFormat ??= backingDisk is Qcow2Image ? "qcow2" : "raw";
+                backingFormat ??= backingDisk switch { Qcow2Image => "qcow2", VhdImage => "vpc", _ => "raw" };
                 size = backingDisk.Size;
             }
 
