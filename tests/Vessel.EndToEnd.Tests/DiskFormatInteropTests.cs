@@ -18,6 +18,8 @@ public sealed class DiskFormatInteropTests : IDisposable
 
     [GuestKitTheory]
     [InlineData("qcow2", "")]
+    [InlineData("vpc", "subformat=dynamic,force_size=on")]
+    [InlineData("vpc", "subformat=fixed,force_size=on")]
     public async Task GuestPatternSurvivesInTheImage(string format, string options)
     {
         string image = Path.Combine(_dir, $"disk.{format}");
@@ -33,7 +35,7 @@ public sealed class DiskFormatInteropTests : IDisposable
         // Sector n holds "vessel-sector-n" padded with '.', made in the guest with printf and dd conv=sync.
         string commands = string.Join("; ", Extents.Select(e =>
             $"i={e.Sector}; while [ $i -lt {e.Sector + e.Count} ]; do printf 'vessel-sector-%d' $i | dd of=/dev/vda bs=512 seek=$i conv=sync,notrunc 2>/dev/null; i=$((i+1)); done"));
-        await using (var vessel = VesselProcess.Start("run", "--disk", $"{image},format={(format == "vpc" ? "vpc" : format)}"))
+        await using (var vessel = VesselProcess.Start("run", "--disk", $"{image},format={format}"))
         {
             await vessel.SendAsync($"{commands}; sync; echo PATTERN-$((1+1))-DONE; poweroff -f\n");
             await vessel.WaitForAsync("PATTERN-2-DONE", TimeSpan.FromMinutes(6));
