@@ -43,6 +43,8 @@ app.Configure(config =>
         bench.SetDescription("Measure Vessel's speed.");
         bench.AddCommand<BenchCpuCommand>("cpu")
             .WithDescription("Run the CPU benchmark guest program on the interpreter and report MIPS.");
+        bench.AddCommand<BenchBootCommand>("boot")
+            .WithDescription("Boot time to guest ready and to power-off, 1 and 2 harts, side by side with QEMU.");
         bench.AddCommand<BenchDiskCommand>("disk")
             .WithDescription("Disk throughput inside the guest (raw and qcow2), side by side with QEMU.")
             .WithExample("bench", "disk", "--runs", "3");

@@ -19,4 +19,7 @@ public sealed record GuestWorkload
     public IReadOnlyList<(string Path, string Format)> Disks { get; init; } = [];
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Console text whose first appearance is timed (e.g. the shell prompt), or null.</summary>
+    public string? Marker { get; init; }
 }

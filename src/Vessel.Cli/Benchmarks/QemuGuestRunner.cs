@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 
 namespace Vessel.Cli.Benchmarks;
 
@@ -61,7 +60,7 @@ public static class QemuGuestRunner
 
         var wall = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {qemu}");
-        var output = new StringBuilder();
+        var output = new ConsoleMarkerWatch(workload.Marker, wall);
         var pumps = new[] { Pump(process.StandardOutput, output), Pump(process.StandardError, output) };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(workload.Timeout);
@@ -77,26 +76,20 @@ public static class QemuGuestRunner
 
         wall.Stop();
         Task.WaitAll(pumps, TimeSpan.FromSeconds(5));
-        string text;
-        lock (output)
-        {
-            text = output.ToString();
-        }
-
         bool ok = !timeout.IsCancellationRequested && process.ExitCode == 0;
-        return new GuestRunResult(text, wall.Elapsed, ok, ok ? null : timeout.IsCancellationRequested ? "timed out" : $"qemu exited with {process.ExitCode}");
+        return new GuestRunResult(output.Text, wall.Elapsed, ok, ok ? null : timeout.IsCancellationRequested ? "timed out" : $"qemu exited with {process.ExitCode}")
+        {
+            MarkerSeen = output.MarkerSeen,
+        };
     }
 
-    private static async Task Pump(StreamReader reader, StringBuilder output)
+    private static async Task Pump(StreamReader reader, ConsoleMarkerWatch output)
     {
         char[] buffer = new char[4096];
         int n;
         while ((n = await reader.ReadAsync(buffer)) > 0)
         {
-            lock (output)
-            {
-                output.Append(buffer, 0, n);
-            }
+            output.Append(buffer.AsSpan(0, n));
         }
     }
 }

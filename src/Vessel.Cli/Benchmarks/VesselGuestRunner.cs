@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Vessel.Machine;
 
 namespace Vessel.Cli.Benchmarks;
@@ -9,7 +8,6 @@ public static class VesselGuestRunner
 {
     public static GuestRunResult Run(GuestWorkload workload, CancellationToken cancellationToken)
     {
-        var console = new StringBuilder();
         var config = new MachineConfiguration
         {
             CpuCount = workload.Cpus,
@@ -21,28 +19,19 @@ public static class VesselGuestRunner
             Disks = [.. workload.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, ReadOnly: false))],
         };
         var wall = Stopwatch.StartNew();
-        using var machine = new VirtMachine(config, b =>
-        {
-            lock (console)
-            {
-                console.Append((char)b);
-            }
-        });
+        var console = new ConsoleMarkerWatch(workload.Marker, wall);
+        using var machine = new VirtMachine(config, b => console.Append([(char)b]));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(workload.Timeout);
         var reason = machine.Run(timeout.Token);
         wall.Stop();
-        string text;
-        lock (console)
-        {
-            text = console.ToString();
-        }
-
-        return reason switch
+        string text = console.Text;
+        var result = reason switch
         {
             MachineExitReason.PowerOff => new GuestRunResult(text, wall.Elapsed, true, null),
             MachineExitReason.Failed => new GuestRunResult(text, wall.Elapsed, false, machine.Failure),
             _ => new GuestRunResult(text, wall.Elapsed, false, timeout.IsCancellationRequested ? "timed out" : $"ended with {reason}"),
         };
+        return result with { MarkerSeen = console.MarkerSeen };
     }
 }

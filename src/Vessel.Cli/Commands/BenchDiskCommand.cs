@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -82,17 +81,8 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        string? qemu = settings.NoQemu ? null : QemuGuestRunner.Find(settings.Qemu);
-        if (!settings.NoQemu && qemu is null)
+        if (!BenchmarkSetup.TryPrepare("disk", settings.NoQemu, settings.Qemu, cancellationToken, out string? qemu, out var kit))
         {
-            Console.Error.WriteLine($"vessel bench disk: {settings.Qemu} not found (apt-get install qemu-system-misc), or pass --no-qemu.");
-            return 2;
-        }
-
-        GuestKitPathsOrError(cancellationToken, out var kit, out string? error);
-        if (kit is null)
-        {
-            Console.Error.WriteLine($"vessel bench disk: {error}");
             return 2;
         }
 
@@ -101,65 +91,45 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
         {
             string initrd = Path.Combine(dir, "initramfs.cpio.gz");
             BenchmarkInitramfs.Build(kit.Initramfs, initrd, "io-bench");
-            var samples = new List<Sample>();
-            string[] engines = qemu is null ? ["vessel"] : ["vessel", "qemu"];
-            for (int run = 1; run <= settings.Runs; run++)
-            {
-                foreach (string format in settings.FormatList)
+            var cases = settings.FormatList.Select(format => new BenchmarkCase(
+                format,
+                () =>
                 {
-                    foreach (string engine in run % 2 == 1 ? engines : engines.Reverse())
+                    // A fresh image for every run, so each run allocates the same way.
+                    string image = Path.Combine(dir, $"disk.{format}");
+                    File.Delete(image);
+                    CreateImage(image, format, (ulong)settings.SizeMiB << 21);
+                    return new GuestWorkload
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        string image = Path.Combine(dir, $"disk.{format}");
-                        CreateImage(image, format, (ulong)settings.SizeMiB << 21);
-                        var workload = new GuestWorkload
-                        {
-                            Firmware = kit.Firmware,
-                            Kernel = kit.Kernel,
-                            Initrd = initrd,
-                            CommandLine = $"console=ttyS0 quiet vessel.init='io-bench /dev/vda {settings.SizeMiB} {settings.Seconds}' vessel.poweroff=1",
-                            Disks = [(image, format)],
-                        };
-                        var result = engine == "vessel"
-                            ? VesselGuestRunner.Run(workload, cancellationToken)
-                            : QemuGuestRunner.Run(qemu!, workload, cancellationToken);
-                        var found = ResultLine().Matches(result.Console)
-                            .Select(m => new Sample(format, m.Groups[1].Value, engine, run, double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), m.Groups[3].Value))
-                            .ToList();
-                        Console.Error.WriteLine($"run {run}/{settings.Runs} {format,-5} {engine,-6} {result.Wall.TotalSeconds,6:F1} s  " +
-                            string.Join("  ", found.Select(s => $"{s.Phase} {s.Value:F0} {s.Unit}")));
-                        if (!result.Completed || found.Count != Phases.Length)
-                        {
-                            Console.Error.WriteLine($"vessel bench disk: {engine} run failed ({result.Error ?? "incomplete output"}); console tail:\n{Tail(result.Console)}");
-                            return 1;
-                        }
-
-                        samples.AddRange(found);
-                        File.Delete(image);
-                    }
-                }
+                        Firmware = kit.Firmware,
+                        Kernel = kit.Kernel,
+                        Initrd = initrd,
+                        CommandLine = $"console=ttyS0 quiet vessel.init='io-bench /dev/vda {settings.SizeMiB} {settings.Seconds}' vessel.poweroff=1",
+                        Disks = [(image, format)],
+                    };
+                },
+                result =>
+                {
+                    var found = ResultLine().Matches(result.Console)
+                        .Select(m => new BenchmarkMeasurement(m.Groups[1].Value, double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), m.Groups[3].Value, HigherIsBetter: true))
+                        .ToList();
+                    return found.Count == Phases.Length ? found : null;
+                })).ToList();
+            var samples = SideBySideBenchmark.Run(cases, settings.Runs, qemu, Console.Error, cancellationToken);
+            if (samples is null)
+            {
+                return 1;
             }
 
-            Report(settings, samples, qemu is not null);
+            SideBySideBenchmark.Report(
+                samples,
+                $"{settings.Runs} runs each, {settings.SizeMiB} MiB region, {settings.Seconds} s random phases, O_DIRECT in the guest, fresh image per run.",
+                settings.Json);
             return 0;
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static void GuestKitPathsOrError(CancellationToken cancellationToken, out Vessel.Images.GuestKitPaths? kit, out string? error)
-    {
-        try
-        {
-            kit = GuestKitLauncher.Ensure(cancellationToken);
-            error = null;
-        }
-        catch (Exception e) when (e is GuestKitUnavailableException or IOException or HttpRequestException)
-        {
-            kit = null;
-            error = e.Message;
         }
     }
 
@@ -175,39 +145,6 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
         }
     }
 
-    private static void Report(Settings settings, List<Sample> samples, bool withQemu)
-    {
-        var table = new Table().AddColumns("format", "test", "Vessel (min–max)", "QEMU (min–max)", "ratio");
-        var summary = new List<object>();
-        foreach (string format in settings.FormatList)
-        {
-            foreach (string phase in Phases)
-            {
-                var vessel = BenchmarkStatistics.Of([.. samples.Where(s => s.Format == format && s.Phase == phase && s.Engine == "vessel").Select(s => s.Value)]);
-                var qemu = BenchmarkStatistics.Of([.. samples.Where(s => s.Format == format && s.Phase == phase && s.Engine == "qemu").Select(s => s.Value)]);
-                string unit = samples.First(s => s.Phase == phase).Unit;
-                double? ratio = vessel is not null && qemu is { Median: > 0 } ? vessel.Median / qemu.Median : null;
-                table.AddRow(format, $"{phase} ({unit})", Describe(vessel), withQemu ? Describe(qemu) : "-", ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) : "-");
-                summary.Add(new { format, phase, unit, vessel, qemu, ratio });
-            }
-        }
-
-        AnsiConsole.Write(table);
-        Console.WriteLine($"{settings.Runs} runs each, {settings.SizeMiB} MiB region, {settings.Seconds} s random phases, O_DIRECT in the guest; " +
-            $"medians; ratio = Vessel ÷ QEMU, > 1 means Vessel is faster. Host: {Environment.ProcessorCount} cores.");
-        if (settings.Json is { } json)
-        {
-            File.WriteAllText(json, JsonSerializer.Serialize(new { samples, summary }, new JsonSerializerOptions { WriteIndented = true }));
-        }
-    }
-
-    private static string Describe(BenchmarkStatistics? s) =>
-        s is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{s.Median:F0} ({s.Min:F0}–{s.Max:F0})");
-
-    private static string Tail(string s) => s.Length <= 2000 ? s : s[^2000..];
-
     [GeneratedRegex(@"RESULT (\S+) ([0-9.]+) (\S+)")]
     private static partial Regex ResultLine();
-
-    private sealed record Sample(string Format, string Phase, string Engine, int Run, double Value, string Unit);
 }
