@@ -1,0 +1,7 @@
+namespace Vessel.Networking;
+
+public enum ForwardProtocol
+{
+    Tcp,
+    Udp,
+}
