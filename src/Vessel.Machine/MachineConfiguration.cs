@@ -20,6 +20,9 @@ public sealed record MachineConfiguration
     /// <summary>virtio-blk disks, in order: the first is /dev/vda.</summary>
     public IReadOnlyList<DiskConfiguration> Disks { get; init; } = [];
 
+    /// <summary>virtio-net NICs, in order: the first is eth0.</summary>
+    public IReadOnlyList<NetworkInterfaceConfiguration> Nics { get; init; } = [];
+
     /// <summary>A virtio-rng device feeding the guest's entropy pool from the host's CSPRNG (on by default).</summary>
     public bool EntropySource { get; init; } = true;
 
@@ -27,7 +30,7 @@ public sealed record MachineConfiguration
     public bool VirtioConsole { get; init; }
 
     /// <summary>virtio-mmio slots this configuration needs: disks, then NICs, the console and the rng.</summary>
-    public int VirtioDeviceCount => Disks.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0);
+    public int VirtioDeviceCount => Disks.Count + Nics.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0);
 
     /// <summary>Most harts a machine may have (ACLINT/PLIC contexts and host threads).</summary>
     public const int MaxCpus = 32;

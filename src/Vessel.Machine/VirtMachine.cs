@@ -5,6 +5,7 @@ using Vessel.Devices.Virtio;
 using Vessel.Machine.Abstractions;
 using Vessel.Machine.DeviceTree;
 using Vessel.Machine.Loading;
+using Vessel.Networking;
 using Vessel.RiscV;
 using Vessel.Storage;
 
@@ -33,6 +34,7 @@ public sealed class VirtMachine : IDisposable
     private readonly List<IBlockBackend> _disks = [];
     private readonly List<int> _virtioSlots = [];
     private readonly List<IVirtioDevice> _virtioDevices = [];
+    private readonly List<IEthernetPort> _ports = [];
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly Stopwatch _uptime = new();
     private volatile bool _stopping;
@@ -96,6 +98,25 @@ public sealed class VirtMachine : IDisposable
 
             _disks.Add(backend);
             AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}"));
+        }
+
+        foreach (var nic in config.Nics)
+        {
+            IEthernetPort port;
+            try
+            {
+                port = NetworkBackends.Open(nic.Backend);
+            }
+            catch (Exception e) when (e is NetworkConfigurationException or IOException or System.Net.Sockets.SocketException)
+            {
+                Dispose();
+                throw new BootImageException($"--net {nic.Backend}: {e.Message}");
+            }
+
+            _ports.Add(port);
+            var device = new VirtioNetwork(_ram, nic.Mac, frame => port.Send(frame));
+            port.Attach(new NicFrameReceiver(device));
+            AddVirtioDevice(device);
         }
 
         if (config.VirtioConsole)
@@ -319,6 +340,12 @@ public sealed class VirtMachine : IDisposable
         }
 
         _disks.Clear();
+        foreach (var port in _ports)
+        {
+            port.Dispose();
+        }
+
+        _ports.Clear();
         _rtc.Dispose();
         _ram.Dispose();
         _finished.Dispose();
