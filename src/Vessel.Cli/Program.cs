@@ -27,6 +27,10 @@ app.Configure(config =>
             .WithExample("img", "convert", "-O", "qcow2", "-c", "disk.raw", "disk.qcow2");
         img.AddCommand<ImgCheckCommand>("check")
             .WithDescription("Check a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).");
+        img.AddCommand<ImgSnapshotCommand>("snapshot")
+            .WithDescription("List, create, apply or delete a qcow2 image's internal snapshots.")
+            .WithExample("img", "snapshot", "-c", "before-upgrade", "disk.qcow2")
+            .WithExample("img", "snapshot", "-l", "disk.qcow2");
     });
     config.AddBranch("images", images =>
     {
