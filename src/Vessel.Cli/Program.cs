@@ -26,7 +26,8 @@ app.Configure(config =>
             .WithDescription("Copy a disk into a new image of another format (sparse; -c compresses qcow2).")
             .WithExample("img", "convert", "-O", "qcow2", "-c", "disk.raw", "disk.qcow2");
         img.AddCommand<ImgCheckCommand>("check")
-            .WithDescription("Check a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).");
+            .WithDescription("Check (-r leaks|all: repair) a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).")
+            .WithExample("img", "check", "-r", "leaks", "disk.qcow2");
         img.AddCommand<ImgSnapshotCommand>("snapshot")
             .WithDescription("List, create, apply or delete a qcow2 image's internal snapshots.")
             .WithExample("img", "snapshot", "-c", "before-upgrade", "disk.qcow2")

@@ -196,9 +196,10 @@ public sealed partial class Qcow2Image
         }
     }
 
-    /// <summary>Sets the active tree's COPIED flags exactly where the refcount is 1 (spec "Cluster mapping", bit 63).</summary>
-    private void RefreshCopiedFlags()
+    /// <summary>Sets the active tree's COPIED flags exactly where the refcount is 1 (spec "Cluster mapping", bit 63); returns how many changed.</summary>
+    private int RefreshCopiedFlags()
     {
+        int changed = 0;
         for (int i = 0; i < _l1.Length; i++)
         {
             ulong l2Offset = _l1[i] & OffsetMask;
@@ -212,6 +213,7 @@ public sealed partial class Qcow2Image
             {
                 _l1[i] = wantedL1;
                 _dirtyL1.Add(i);
+                changed++;
             }
 
             ulong[] table = LoadL2(l2Offset);
@@ -229,9 +231,12 @@ public sealed partial class Qcow2Image
                 {
                     table = ReloadL2(l2Offset, table);
                     SetL2Entry(l2Offset, table, j, wanted);
+                    changed++;
                 }
             }
         }
+
+        return changed;
     }
 
     /// <summary>Writes <paramref name="snapshots"/> as a new table, switches the header to it, then frees the old table.</summary>
