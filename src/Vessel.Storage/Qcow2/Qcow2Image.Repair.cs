@@ -4,21 +4,21 @@ namespace Vessel.Storage.Qcow2;
 public sealed partial class Qcow2Image
 {
     /// <summary>
-    /// Opens an image for repair: writable even when marked corrupt or dirty, without its backing chain (repairs
-    /// touch only this file's metadata).
+    /// Opens an image without its backing chain (unallocated clusters read as zeroes), writable even when marked
+    /// corrupt or dirty: for repairs and commits, which touch only this file's own clusters.
     /// </summary>
-    internal static Qcow2Image OpenForRepair(string path)
+    internal static Qcow2Image OpenDetached(string path, bool readOnly)
     {
-        var file = DiskImage.OpenHandle(path, readOnly: false);
+        var file = DiskImage.OpenHandle(path, readOnly);
         try
         {
             var header = ReadHeader(file, path);
-            if (header.RefcountOrder != 4)
+            if (!readOnly && header.RefcountOrder != 4)
             {
-                throw new DiskImageException($"{path}: refcount_order {header.RefcountOrder} cannot be repaired (Vessel writes 16-bit refcounts)");
+                throw new DiskImageException($"{path}: refcount_order {header.RefcountOrder} can only be opened read-only (Vessel writes 16-bit refcounts)");
             }
 
-            return new Qcow2Image(path, file, header, readOnly: false, backing: null);
+            return new Qcow2Image(path, file, header, readOnly, backing: null);
         }
         catch
         {

@@ -19,7 +19,7 @@ public static class Qcow2Repairer
         int leaksFixed, corruptionsFixed;
         try
         {
-            using var image = Qcow2Image.OpenForRepair(path);
+            using var image = Qcow2Image.OpenDetached(path, readOnly: false);
             var (references, _) = Qcow2Checker.CountReferences(image.Handle, image.Header, path);
             messages = image.RepairRefcounts(references, fixLeaks: true, mode == Qcow2RepairMode.All, out leaksFixed, out corruptionsFixed);
         }
@@ -32,7 +32,7 @@ public static class Qcow2Repairer
         if (mode == Qcow2RepairMode.All && after.IsClean)
         {
             // Only a consistent image loses its dirty/corrupt marks.
-            using var image = Qcow2Image.OpenForRepair(path);
+            using var image = Qcow2Image.OpenDetached(path, readOnly: false);
             image.ClearDirtyAndCorrupt();
         }
 
