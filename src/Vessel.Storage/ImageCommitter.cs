@@ -8,7 +8,8 @@ namespace Vessel.Storage;
 /// </summary>
 public static class ImageCommitter
 {
-    public static void Commit(string path)
+    /// <param name="emptyOverlay">False keeps the overlay's clusters (qemu-img commit -d).</param>
+    public static void Commit(string path, bool emptyOverlay = true)
     {
         if (ImageFormatDetector.Detect(path) != ImageFormat.Qcow2)
         {
@@ -50,7 +51,10 @@ public static class ImageCommitter
                 backing.Flush(); // the data is safe in the backing file before the overlay forgets it
             }
 
-            top.MakeEmpty();
+            if (emptyOverlay)
+            {
+                top.MakeEmpty();
+            }
         }
         catch (IOException e)
         {

@@ -53,6 +53,10 @@ public sealed class ImageMaintenanceTests : IDisposable
         string qcow = _temp.File("disk.qcow2");
         Qcow2Image.Create(qcow, Size);
         Assert.Contains("multiple of 512", Assert.Throws<DiskImageException>(() => ImageResizer.Resize(qcow, null, Size + 1, false)).Message);
+        Assert.Contains("too large", Assert.Throws<DiskImageException>(() => ImageResizer.Resize(qcow, null, 1UL << 62, false)).Message);
+        string small = _temp.File("small-clusters.qcow2");
+        Qcow2Image.Create(small, Size, clusterBits: 9);
+        Assert.Contains("too large", Assert.Throws<DiskImageException>(() => ImageResizer.Resize(small, null, 1UL << 40, false)).Message); // L1 > 32 MiB
         using (var image = Qcow2Image.Open(qcow, readOnly: false))
         {
             image.CreateSnapshot("s");
@@ -157,6 +161,16 @@ public sealed class ImageMaintenanceTests : IDisposable
         QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", baseImage, expected);
         QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", overlay, expected);
         Assert.All(ImageMapper.Map(overlay, null), e => Assert.Equal(1, e.Depth));
+
+        // -d keeps the overlay's clusters.
+        using (var o = DiskImage.Open(overlay))
+        {
+            o.Write(0, TestData.Pattern(4096, 11));
+        }
+
+        ImageCommitter.Commit(overlay, emptyOverlay: false);
+        Assert.Equal(0, ImageMapper.Map(overlay, null)[0].Depth);
+        QemuImg.Succeed("compare", baseImage, overlay);
         Assert.Contains("does not have a backing file", Assert.Throws<DiskImageException>(() => ImageCommitter.Commit(baseImage)).Message);
     }
 

@@ -1,11 +1,12 @@
+using System.ComponentModel;
 using Spectre.Console.Cli;
 using Vessel.Storage;
 
 namespace Vessel.Cli.Commands;
 
 /// <summary>
-/// <c>vessel img commit FILE</c>: writes a qcow2 overlay's changes into its backing file and empties the overlay,
-/// like qemu-img commit. Exit 0 done, 1 failed.
+/// <c>vessel img commit [-d] FILE</c>: writes a qcow2 overlay's changes into its backing file and empties the overlay
+/// (unless -d), like qemu-img commit. Exit 0 done, 1 failed.
 /// </summary>
 public sealed class ImgCommitCommand : Command<ImgCommitCommand.Settings>
 {
@@ -13,13 +14,17 @@ public sealed class ImgCommitCommand : Command<ImgCommitCommand.Settings>
     {
         [CommandArgument(0, "<FILE>")]
         public string File { get; init; } = string.Empty;
+
+        [CommandOption("-d|--keep")]
+        [Description("Do not empty the overlay afterwards.")]
+        public bool Keep { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         try
         {
-            ImageCommitter.Commit(settings.File);
+            ImageCommitter.Commit(settings.File, emptyOverlay: !settings.Keep);
             Console.WriteLine("Image committed.");
             return 0;
         }
