@@ -45,10 +45,18 @@ public static class ImageMapper
         }
 
         maxLength = Math.Min(maxLength, layer.Size - offset);
+        if (layer is RawImage raw)
+        {
+            // Holes in a sparse raw file read as zeroes: present, zero, not data (as qemu-img map shows them).
+            var extent = NativeFileOperations.TryProbeExtent(raw.Handle, (long)offset, (long)(offset + maxLength));
+            bool data = extent?.Data ?? true;
+            ulong run = extent is { } e ? (ulong)e.End - offset : maxLength;
+            return new ImageMapEntry(offset, run, depth, true, !data, data, offset, raw.Path);
+        }
+
         if (layer is not Qcow2Image qcow)
         {
-            string? file = layer is RawImage raw ? raw.Path : null;
-            return new ImageMapEntry(offset, maxLength, depth, true, false, true, offset, file);
+            return new ImageMapEntry(offset, maxLength, depth, true, false, true, null, null);
         }
 
         ulong cs = (ulong)qcow.ClusterSize;

@@ -234,6 +234,25 @@ public sealed class ImageMaintenanceTests : IDisposable
         }
     }
 
+    [QemuImgFact]
+    public void RawMapShowsHolesLikeQemuImg()
+    {
+        string raw = _temp.File("sparse.raw");
+        RawImage.Create(raw, Size);
+        using (var disk = DiskImage.Open(raw))
+        {
+            disk.Write(0, TestData.Pattern(65536, 1));
+            disk.Write(1 << 20, TestData.Pattern(65536, 2));
+        }
+
+        var map = ImageMapper.Map(raw, "raw");
+        Assert.Equal(4, map.Count);
+        Assert.Equal(new ImageMapEntry(1 << 20, 65536, 0, true, false, true, 1 << 20, raw), map[2]);
+        Assert.Equal(new ImageMapEntry((1 << 20) + 65536, Size - (1 << 20) - 65536, 0, true, true, false, (1 << 20) + 65536, raw), map[3]);
+        string expected = QemuImg.Succeed("map", "--output=json", "-f", "raw", raw);
+        Assert.Contains($"\"start\": {1 << 20}, \"length\": 65536, \"depth\": 0, \"present\": true, \"zero\": false, \"data\": true", expected);
+    }
+
     private static string Lower(bool value) => value ? "true" : "false";
 
     /// <summary>Writes the same scattered data into the image and into a raw file of the expected content.</summary>
