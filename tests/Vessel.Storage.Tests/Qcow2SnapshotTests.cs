@@ -177,6 +177,29 @@ public sealed class Qcow2SnapshotTests : IDisposable
         QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", overlay, expected);
     }
 
+    [QemuImgFact]
+    public void CrashBeforeHeaderSwitchLeavesOnlyLeaks()
+    {
+        string qcow = _temp.File("crash.qcow2");
+        string content = _temp.File("content.raw");
+        Qcow2Image.Create(qcow, Size, clusterBits: 12);
+        WriteBoth(qcow, content, seed: 40);
+        using (var image = Qcow2Image.Open(qcow, readOnly: false))
+        {
+            image.CreateSnapshot("lost");
+        }
+
+        // Undo only the final header write (snapshot count and table offset): the state a crash just before it leaves.
+        Patch(qcow, 60, 4, 0);
+        Patch(qcow, 64, 8, 0);
+        var (code, output) = QemuImg.Run("check", qcow);
+        Assert.True(code == 3, output); // leaked clusters, no corruption
+        QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", qcow, content);
+        Assert.True(Qcow2Repairer.Repair(qcow, Qcow2RepairMode.All).After.IsClean);
+        QemuImg.Succeed("check", qcow);
+        QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", qcow, content);
+    }
+
     [Fact]
     public void SnapshotTablePastEndOfFileIsRefused()
     {
