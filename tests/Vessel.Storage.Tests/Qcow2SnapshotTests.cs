@@ -248,6 +248,23 @@ public sealed class Qcow2SnapshotTests : IDisposable
         Assert.Contains("too large", Assert.Throws<DiskImageException>(() => image.ApplySnapshot("s")).Message);
     }
 
+    [Fact]
+    public void SnapshotL2PastEndOfFileIsRefusedBeforeAnyChange()
+    {
+        string path = CreateWithSnapshot();
+        ulong table = ReadField(path, 64);
+        ulong snapshotL1 = ReadField(path, (long)table);
+        Patch(path, (int)snapshotL1, 8, 1UL << 40);
+        byte[] before = File.ReadAllBytes(path);
+        using (var image = Qcow2Image.Open(path, readOnly: false))
+        {
+            Assert.Contains("past the end", Assert.Throws<DiskImageException>(() => image.ApplySnapshot("s")).Message);
+            Assert.Contains("past the end", Assert.Throws<DiskImageException>(() => image.DeleteSnapshot("s")).Message);
+        }
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
     private string CreateWithSnapshot()
     {
         string path = _temp.File("snap.qcow2");
@@ -291,7 +308,7 @@ public sealed class Qcow2SnapshotTests : IDisposable
         stream.Write(bytes, 8 - width, width);
     }
 
-    private static ulong ReadField(string path, int offset)
+    private static ulong ReadField(string path, long offset)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
         byte[] bytes = new byte[8];
