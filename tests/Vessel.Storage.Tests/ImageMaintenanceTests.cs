@@ -48,7 +48,7 @@ public sealed class ImageMaintenanceTests : IDisposable
     }
 
     [QemuImgFact]
-    public void ResizeRefusesSnapshotsAndOddSizes()
+    public void ResizeRefusesOddAndOversizedSizes()
     {
         string qcow = _temp.File("disk.qcow2");
         Qcow2Image.Create(qcow, Size);
@@ -57,13 +57,44 @@ public sealed class ImageMaintenanceTests : IDisposable
         string small = _temp.File("small-clusters.qcow2");
         Qcow2Image.Create(small, Size, clusterBits: 9);
         Assert.Contains("too large", Assert.Throws<DiskImageException>(() => ImageResizer.Resize(small, null, 1UL << 40, false)).Message); // L1 > 32 MiB
+        QemuImg.Succeed("check", qcow);
+    }
+
+    [QemuImgTheory]
+    [InlineData(12)]
+    [InlineData(9)]
+    public void ResizeWithSnapshotsKeepsSnapshotSizes(int clusterBits)
+    {
+        string qcow = _temp.File("disk.qcow2");
+        string original = _temp.File("original.raw");
+        Qcow2Image.Create(qcow, Size, clusterBits);
+        RawImage.Create(original, Size);
+        WriteBoth(qcow, original, Size, seed: 21);
         using (var image = Qcow2Image.Open(qcow, readOnly: false))
         {
-            image.CreateSnapshot("s");
+            image.CreateSnapshot("small");
+            image.Resize(Size * 16, allowShrink: false);
+            image.Write(Size * 15, TestData.Pattern(70_000, 22));
+            image.CreateSnapshot("big");
+            image.Resize(Size / 2, allowShrink: true);
         }
 
-        Assert.Contains("snapshots", Assert.Throws<DiskImageException>(() => ImageResizer.Resize(qcow, null, Size * 2, false)).Message);
         QemuImg.Succeed("check", qcow);
+        Assert.Contains($"\"virtual-size\": {Size / 2}", QemuImg.Succeed("info", "--output=json", qcow));
+        QemuImg.Succeed("snapshot", "-a", "small", qcow);
+        QemuImg.Succeed("check", qcow);
+        QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", qcow, original);
+        using (var image = Qcow2Image.Open(qcow, readOnly: false))
+        {
+            image.ApplySnapshot("big");
+            Assert.Equal(Size * 16, image.Size);
+            Assert.Equal(TestData.Pattern(70_000, 22), TestData.ReadAll(image, Size * 15, 70_000));
+            image.ApplySnapshot("small");
+            Assert.Equal(Size, image.Size);
+        }
+
+        QemuImg.Succeed("check", qcow);
+        QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", qcow, original);
     }
 
     [QemuImgFact]

@@ -28,8 +28,9 @@ public sealed partial class Qcow2Image
 
     /// <summary>
     /// Changes the virtual size like <c>qemu-img resize</c>: growing extends the L1 table when needed and makes the new
-    /// area read as zeroes even over a longer backing file; shrinking needs <paramref name="allowShrink"/> and frees
-    /// every cluster past the new end. Images with snapshots cannot be resized (as in QEMU).
+    /// area read as zeroes even over a longer backing file; shrinking needs <paramref name="allowShrink"/> and drops
+    /// the active image's clusters past the new end. Snapshots keep their own size (recorded in their table entry),
+    /// which applying them restores, as in QEMU since 5.0.
     /// </summary>
     public void Resize(ulong newSize, bool allowShrink)
     {
@@ -42,11 +43,6 @@ public sealed partial class Qcow2Image
         if (newSize > (1UL << 61) || Qcow2Header.RequiredL1Entries(newSize, _clusterBits) * 8 > Qcow2Header.MaxL1Bytes)
         {
             throw new DiskImageException($"{Path}: size {newSize} is too large for this image's cluster size");
-        }
-
-        if (_snapshots.Count > 0 && newSize != Size)
-        {
-            throw new DiskImageException($"{Path}: can't resize an image which has snapshots");
         }
 
         ulong oldSize = Size;
