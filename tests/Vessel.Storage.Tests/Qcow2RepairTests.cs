@@ -83,6 +83,28 @@ public sealed class Qcow2RepairTests : IDisposable
         AssertData(path);
     }
 
+    [QemuImgFact]
+    public void RepairKeepsSnapshotsIntact()
+    {
+        string path = CreateImage(out ulong dataCluster);
+        QemuImg.Succeed("snapshot", "-c", "s1", path);
+        using (var image = DiskImage.Open(path))
+        {
+            image.Write(0, TestData.Pattern(65536, 9)); // copy on write: the snapshot keeps the old cluster
+        }
+
+        SetRefcount(path, dataCluster, 3); // one reference (the snapshot's tree) but refcount 3
+        SetRefcount(path, 0, 2);
+        Assert.Equal(3, Qcow2Checker.Check(path).ExitCode);
+        var result = Qcow2Repairer.Repair(path, Qcow2RepairMode.All);
+        Assert.Equal(2, result.LeaksFixed);
+        Assert.True(result.After.IsClean);
+        QemuImg.Succeed("check", path);
+        QemuImg.Succeed("snapshot", "-a", "s1", path);
+        QemuImg.Succeed("check", path);
+        AssertData(path);
+    }
+
     private string CreateImage(out ulong dataCluster)
     {
         string path = _temp.File("disk.qcow2");
