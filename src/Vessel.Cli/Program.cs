@@ -14,7 +14,7 @@ app.Configure(config =>
         .WithExample("riscv-test", "../shared/riscv-tests");
     config.AddBranch("img", img =>
     {
-        img.SetDescription("Create, inspect, check and convert disk images (raw, qcow2, vpc).");
+        img.SetDescription("Create, inspect, check, convert, snapshot, resize, rebase, commit, compare and map disk images (raw, qcow2, vpc, vmdk, vdi).");
         img.AddCommand<ImgCreateCommand>("create")
             .WithDescription("Create an empty disk image.")
             .WithExample("img", "create", "-f", "qcow2", "disk.qcow2", "10G")
@@ -26,7 +26,25 @@ app.Configure(config =>
             .WithDescription("Copy a disk into a new image of another format (sparse; -c compresses qcow2).")
             .WithExample("img", "convert", "-O", "qcow2", "-c", "disk.raw", "disk.qcow2");
         img.AddCommand<ImgCheckCommand>("check")
-            .WithDescription("Check a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).");
+            .WithDescription("Check (-r leaks|all: repair) a qcow2 image's metadata (exit 0 clean, 2 corruptions, 3 leaked clusters).")
+            .WithExample("img", "check", "-r", "leaks", "disk.qcow2");
+        img.AddCommand<ImgSnapshotCommand>("snapshot")
+            .WithDescription("List, create, apply or delete a qcow2 image's internal snapshots.")
+            .WithExample("img", "snapshot", "-c", "before-upgrade", "disk.qcow2")
+            .WithExample("img", "snapshot", "-l", "disk.qcow2");
+        img.AddCommand<ImgResizeCommand>("resize")
+            .WithDescription("Change an image's virtual size (shrinking needs --shrink).")
+            .WithExample("img", "resize", "disk.qcow2", "+10G");
+        img.AddCommand<ImgRebaseCommand>("rebase")
+            .WithDescription("Point a qcow2 image at another backing file, keeping its content (-u: header only).")
+            .WithExample("img", "rebase", "-b", "base2.qcow2", "-F", "qcow2", "overlay.qcow2");
+        img.AddCommand<ImgCommitCommand>("commit")
+            .WithDescription("Write a qcow2 overlay's changes into its backing file and empty the overlay.");
+        img.AddCommand<ImgCompareCommand>("compare")
+            .WithDescription("Compare two images' contents (exit 0 identical, 1 different, 2 error).");
+        img.AddCommand<ImgMapCommand>("map")
+            .WithDescription("Show where each range of the disk is stored through the backing chain.")
+            .WithExample("img", "map", "--output", "json", "overlay.qcow2");
     });
     config.AddBranch("images", images =>
     {

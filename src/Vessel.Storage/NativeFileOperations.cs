@@ -3,11 +3,14 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Vessel.Storage;
 
-/// <summary>Host file operations .NET does not expose: hole punching (Linux fallocate).</summary>
+/// <summary>Host file operations .NET does not expose: hole punching (Linux fallocate), hole finding (lseek).</summary>
 internal static partial class NativeFileOperations
 {
     private const int FallocKeepSize = 0x01;
     private const int FallocPunchHole = 0x02;
+    private const int SeekData = 3;
+    private const int SeekHole = 4;
+    private const int ENoSuchDeviceOrAddress = 6;
 
     /// <summary>Deallocates a byte range so it reads as zeroes; false where the host or file system cannot.</summary>
     public static bool TryPunchHole(SafeFileHandle handle, long offset, long length)
@@ -26,6 +29,42 @@ internal static partial class NativeFileOperations
             return false;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="offset"/> lies in data or in a hole, and where that run ends (at most
+    /// <paramref name="limit"/>), from lseek SEEK_DATA/SEEK_HOLE; null where the host cannot tell.
+    /// </summary>
+    public static (bool Data, long End)? TryProbeExtent(SafeFileHandle handle, long offset, long limit)
+    {
+        if (!OperatingSystem.IsLinux() || offset >= limit)
+        {
+            return null;
+        }
+
+        try
+        {
+            long data = LSeek(handle, offset, SeekData);
+            if (data < 0)
+            {
+                return Marshal.GetLastPInvokeError() == ENoSuchDeviceOrAddress ? (false, limit) : null; // ENXIO: only a hole follows
+            }
+
+            if (data > offset)
+            {
+                return (false, Math.Min(data, limit));
+            }
+
+            long hole = LSeek(handle, offset, SeekHole);
+            return hole < 0 ? null : (true, Math.Min(hole, limit));
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long LSeek(SafeFileHandle fd, long offset, int whence);
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);

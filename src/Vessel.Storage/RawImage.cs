@@ -18,6 +18,8 @@ public sealed class RawImage : IBlockBackend
 
     public string Path { get; }
 
+    internal SafeFileHandle Handle => _handle;
+
     public ulong Size { get; }
 
     public bool IsReadOnly { get; }

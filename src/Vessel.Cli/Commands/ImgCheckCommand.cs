@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Spectre.Console;
 using Spectre.Console.Cli;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
@@ -5,8 +7,9 @@ using Vessel.Storage.Qcow2;
 namespace Vessel.Cli.Commands;
 
 /// <summary>
-/// <c>vessel img check FILE</c>: checks a qcow2 image's metadata. Exit codes as qemu-img check: 0 clean, 1 check not
-/// completed, 2 corruptions, 3 leaked clusters only, 63 the format has nothing to check.
+/// <c>vessel img check [-r leaks|all] FILE</c>: checks (and repairs) a qcow2 image's metadata. Exit codes as qemu-img
+/// check, after any repair: 0 clean, 1 check not completed, 2 corruptions, 3 leaked clusters only, 63 the format has
+/// nothing to check.
 /// </summary>
 public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
 {
@@ -14,11 +17,20 @@ public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
     {
         [CommandArgument(0, "<FILE>")]
         public string File { get; init; } = string.Empty;
+
+        [CommandOption("-r|--repair <MODE>")]
+        [Description("leaks: free leaked clusters; all: also fix refcounts that are too low and COPIED flags.")]
+        public string? Repair { get; init; }
+
+        public override ValidationResult Validate() => Repair is null or "leaks" or "all"
+            ? ValidationResult.Success()
+            : ValidationResult.Error("-r must be leaks or all");
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         Qcow2CheckResult result;
+        Qcow2RepairResult? repair = null;
         try
         {
             if (ImageFormatDetector.Detect(settings.File) != ImageFormat.Qcow2)
@@ -27,7 +39,15 @@ public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
                 return 63;
             }
 
-            result = Qcow2Checker.Check(settings.File);
+            if (settings.Repair is null)
+            {
+                result = Qcow2Checker.Check(settings.File);
+            }
+            else
+            {
+                repair = Qcow2Repairer.Repair(settings.File, settings.Repair == "all" ? Qcow2RepairMode.All : Qcow2RepairMode.Leaks);
+                result = repair.After;
+            }
         }
         catch (DiskImageException ex)
         {
@@ -38,6 +58,21 @@ public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
         {
             Console.Error.WriteLine($"vessel img check: {settings.File}: {ex.Message}");
             return 1;
+        }
+
+        if (repair is not null && !repair.Before.IsClean)
+        {
+            foreach (string message in repair.Before.Messages.Concat(repair.RepairMessages))
+            {
+                Console.WriteLine(message);
+            }
+
+            Console.WriteLine("The following inconsistencies were found and repaired:");
+            Console.WriteLine();
+            Console.WriteLine($"    {repair.LeaksFixed} leaked clusters");
+            Console.WriteLine($"    {repair.CorruptionsFixed} corruptions");
+            Console.WriteLine();
+            Console.WriteLine("Double checking the fixed image now...");
         }
 
         foreach (string message in result.Messages)

@@ -7,7 +7,7 @@ namespace Vessel.Storage.Qcow2;
 /// A qcow2 header (QEMU docs/interop/qcow2.txt, "Header" and "Header extensions"), parsed and validated so that a
 /// hostile image can neither make Vessel allocate unbounded memory nor point it outside the file.
 /// </summary>
-internal sealed class Qcow2Header
+internal sealed record Qcow2Header
 {
     public const uint Magic = 0x514649fb; // "QFI\xfb"
     public const int Version2Length = 72;

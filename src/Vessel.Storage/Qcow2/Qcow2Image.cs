@@ -13,7 +13,7 @@ namespace Vessel.Storage.Qcow2;
 /// then L1 entries, fsync. Clusters are freed only after the pointers to them are durable, and freed clusters are
 /// never reused while open, so a crash can leak clusters but never corrupt the image.
 /// </remarks>
-public sealed class Qcow2Image : IBlockBackend
+public sealed partial class Qcow2Image : IBlockBackend
 {
     /// <summary>Bits 9-55 of L1/L2/refcount-table entries hold a host offset ("Cluster mapping").</summary>
     internal const ulong OffsetMask = 0x00ff_ffff_ffff_fe00;
@@ -24,12 +24,12 @@ public sealed class Qcow2Image : IBlockBackend
     private const long CacheBytes = 32L << 20;
 
     private readonly SafeFileHandle _file;
-    private readonly Qcow2Header _header;
+    private Qcow2Header _header;
     private readonly IBlockBackend? _backing;
     private readonly int _clusterBits;
     private readonly int _clusterSize;
     private readonly int _l2Bits;
-    private readonly ulong[] _l1;
+    private ulong[] _l1;
     private readonly HashSet<int> _dirtyL1 = [];
     private readonly Dictionary<ulong, ulong[]> _l2Cache = [];
     private readonly HashSet<ulong> _dirtyL2 = [];
@@ -62,6 +62,7 @@ public sealed class Qcow2Image : IBlockBackend
         _refcountTableOffset = header.RefcountTableOffset;
         _refcountTable = ReadTable(header.RefcountTableOffset, (int)(header.RefcountTableClusters * (ulong)_clusterSize / 8));
         _refcountTableEntriesOnDisk = (ulong)_refcountTable.Length;
+        _snapshots = Qcow2SnapshotTable.Read(file, header, path, out _snapshotTableLength);
         ulong fileLength = (ulong)RandomAccess.GetLength(file);
         _nextFreeCluster = (fileLength + (ulong)_clusterSize - 1) >> _clusterBits;
     }
