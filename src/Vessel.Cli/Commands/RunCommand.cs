@@ -47,6 +47,18 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Attach a virtio-blk disk (repeatable; the first is /dev/vda). Format is detected from content.")]
         public string[] Disks { get; init; } = [];
 
+        [CommandOption("--net <BACKEND>")]
+        [Description("Add a virtio-net NIC (repeatable; the first is eth0): user[,hostfwd=tcp:127.0.0.1:8080-:80] (NAT, the default), switch:NAME, tap:IFNAME, or none. Per-NIC options: mac=, pcap=FILE.")]
+        public string[] Nets { get; init; } = [];
+
+        [CommandOption("--mac <MAC>")]
+        [Description("MAC address of the first NIC (default: 52:54:00 and three random bytes).")]
+        public string? Mac { get; init; }
+
+        [CommandOption("--pcap <FILE>")]
+        [Description("Capture the first NIC's traffic, both directions, to FILE (pcap; Wireshark and tcpdump read it).")]
+        public string? Pcap { get; init; }
+
         [CommandOption("--virtio-console <SOCKET>")]
         [Description("Add a virtio-console port (guest /dev/hvc0) served on the Unix socket SOCKET (connect with e.g. socat).")]
         public string? VirtioConsole { get; init; }
@@ -76,6 +88,29 @@ public sealed class RunCommand : Command<RunCommand.Settings>
                 {
                     return ValidationResult.Error(error!);
                 }
+            }
+
+            if (Nets.Contains("none") && Nets.Length > 1)
+            {
+                return ValidationResult.Error("--net none cannot be combined with other --net options.");
+            }
+
+            foreach (string net in Nets.Where(n => n != "none"))
+            {
+                if (NetworkInterfaceConfiguration.Parse(net, out string? error) is null)
+                {
+                    return ValidationResult.Error(error!);
+                }
+            }
+
+            if (Mac is not null && NetworkInterfaceConfiguration.ParseMac(Mac, out string? macError) is null)
+            {
+                return ValidationResult.Error($"--mac {macError}");
+            }
+
+            if ((Mac is not null || Pcap is not null) && Nets.Contains("none"))
+            {
+                return ValidationResult.Error("--mac and --pcap need a NIC, but --net none removes it.");
             }
 
             return Cpus is < 1 or > MachineConfiguration.MaxCpus
@@ -208,6 +243,29 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             $"first user process at {firstUser}, wall {wall.TotalSeconds:F2} s\n");
     }
 
+    /// <summary>Like QEMU, a VM gets one user-mode NAT NIC unless told otherwise (<c>--net none</c> for none).</summary>
+    private static List<NetworkInterfaceConfiguration> ResolveNics(Settings settings)
+    {
+        if (settings.Nets.Contains("none"))
+        {
+            return [];
+        }
+
+        string[] specs = settings.Nets.Length == 0 ? ["user"] : settings.Nets;
+        var nics = specs.Select(s => NetworkInterfaceConfiguration.Parse(s, out _)!).ToList();
+        if (settings.Mac is not null)
+        {
+            nics[0] = nics[0] with { Mac = NetworkInterfaceConfiguration.ParseMac(settings.Mac, out _)! };
+        }
+
+        if (settings.Pcap is not null)
+        {
+            nics[0] = nics[0] with { PcapPath = settings.Pcap };
+        }
+
+        return nics;
+    }
+
     private static MachineConfiguration ResolveImages(Settings settings, ulong memory, CancellationToken cancellationToken)
     {
         string? bios = settings.Bios, kernel = settings.Kernel, initrd = settings.Initrd;
@@ -229,8 +287,10 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             FirmwarePath = bios,
             KernelPath = kernel,
             InitrdPath = initrd,
-            CommandLine = settings.Append ?? DefaultCommandLine,
+            // The kit's init configures eth0 by DHCP when asked; by default it is asked whenever there is a NIC.
+            CommandLine = settings.Append ?? (settings.Nets.Contains("none") ? DefaultCommandLine : $"{DefaultCommandLine} vessel.dhcp=1"),
             Disks = [.. settings.Disks.Select(d => DiskConfiguration.Parse(d, out _)!)],
+            Nics = ResolveNics(settings),
             VirtioConsole = settings.VirtioConsole is not null,
             EntropySource = !settings.NoEntropy,
         };
