@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Vessel.EndToEnd.Tests;
+
+/// <summary>virtio-net with the user-mode NAT, seen from a real Linux guest (`vessel run --net user,...`).</summary>
+[Collection(GuestKitCollection.Name)]
+public sealed class NetworkTests
+{
+    private static readonly TimeSpan Boot = TimeSpan.FromMinutes(4);
+
+    [GuestKitFact]
+    public async Task GuestGetsALeaseAndFetchesAFileFromTheHostLoopback()
+    {
+        byte[] payload = RandomNumberGenerator.GetBytes(1 << 20);
+        using var server = new TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var serving = ServeOnceAsync(server, payload);
+
+        await using var vessel = VesselProcess.Start("run");
+        await vessel.SendAsync(
+            "ip -4 addr show eth0 | grep inet; ip route | grep default; " +
+            $"wget -q -O /tmp/f http://10.0.2.2:{port}/file && sha256sum /tmp/f; echo NET-$((1+1))-DONE; poweroff -f\n");
+        int done = await vessel.WaitForAsync("NET-2-DONE", Boot);
+        string output = vessel.Output[..done];
+        Assert.Contains("inet 10.0.2.15/24", output);
+        Assert.Contains("default via 10.0.2.2", output);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(payload)), output);
+        Assert.Equal(0, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        await serving;
+    }
+
+    [GuestKitFact]
+    public async Task PortForwardReachesAServerInTheGuest()
+    {
+        int port = FreePort();
+        await using var vessel = VesselProcess.Start("run", "--net", $"user,hostfwd=tcp:127.0.0.1:{port}-:80");
+        await vessel.SendAsync(
+            "mkdir -p /www; echo hello-from-guest-$((6*7)) > /www/index.html; httpd -p 80 -h /www; echo HTTPD-$((1+1))-UP\n");
+        await vessel.WaitForAsync("HTTPD-2-UP", Boot);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        string body = await http.GetStringAsync($"http://127.0.0.1:{port}/index.html");
+        Assert.Equal("hello-from-guest-42\n", body);
+        await vessel.SendAsync("poweroff -f\n");
+        Assert.Equal(0, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+    }
+
+    [GuestKitFact]
+    public async Task BadNetworkOptionsAreRefusedWithAMessage()
+    {
+        await using var vessel = VesselProcess.Start("run", "--net", "user,hostfwd=tcp:127.0.0.1:notaport-:80");
+        Assert.Equal(2, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("hostfwd", vessel.Output);
+        await using var mac = VesselProcess.Start("run", "--mac", "01:00:00:00:00:01");
+        Assert.Equal(2, await mac.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("multicast", mac.Output);
+    }
+
+    /// <summary>A minimal HTTP/1.0 server for one GET: enough for busybox wget.</summary>
+    private static async Task ServeOnceAsync(TcpListener server, byte[] payload)
+    {
+        using var client = await server.AcceptTcpClientAsync();
+        using var stream = client.GetStream();
+        var request = new StringBuilder();
+        byte[] buffer = new byte[1024];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            int n = await stream.ReadAsync(buffer);
+            if (n == 0)
+            {
+                return;
+            }
+
+            request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+        }
+
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Length: {payload.Length}\r\nContent-Type: application/octet-stream\r\n\r\n"));
+        await stream.WriteAsync(payload);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
