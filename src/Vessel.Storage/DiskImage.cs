@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -10,7 +11,7 @@ public static class DiskImage
     public const int MaxBackingChainDepth = 32;
 
     /// <summary>
-    /// Opens <paramref name="path"/> as <paramref name="format"/> ("raw", "qcow2"), or probes the content when null.
+    /// Opens <paramref name="path"/> as <paramref name="format"/> ("raw", "qcow2", "vmdk"), or probes the content when null.
     /// Backing files are opened read-only. Throws <see cref="DiskImageException"/> with a message for the user.
     /// </summary>
     public static IBlockBackend Open(string path, string? format = null, bool readOnly = false) =>
@@ -23,9 +24,9 @@ public static class DiskImage
         if (format is null)
         {
             kind = ImageFormatDetector.Detect(path);
-            if (kind is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            if (kind is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
             {
-                throw new DiskImageException($"{path}: image format '{kind.ToName()}' is not supported yet (supported: raw, qcow2)");
+                throw new DiskImageException($"{path}: image format '{kind.ToName()}' is not supported yet (supported: raw, qcow2, vmdk)");
             }
         }
         else
@@ -33,7 +34,12 @@ public static class DiskImage
             kind = ImageFormatNames.ParseSupported(format);
         }
 
-        return kind == ImageFormat.Qcow2 ? Qcow2Image.Open(path, readOnly, chain) : RawImage.Open(path, readOnly);
+        return kind switch
+        {
+            ImageFormat.Qcow2 => Qcow2Image.Open(path, readOnly, chain),
+            ImageFormat.Vmdk => VmdkImage.Open(path, readOnly, chain),
+            _ => RawImage.Open(path, readOnly),
+        };
     }
 
     /// <summary>Opens the host file, turning the usual failures into <see cref="DiskImageException"/>s.</summary>

@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -10,6 +11,11 @@ public static class DiskImageInspector
         using var file = DiskImage.OpenHandle(path, readOnly: true);
         var kind = format is null ? ImageFormatDetector.Detect(file) : ImageFormatNames.ParseSupported(format);
         ulong length = (ulong)RandomAccess.GetLength(file);
+        if (kind == ImageFormat.Vmdk)
+        {
+            return VmdkImage.Inspect(path);
+        }
+
         if (kind != ImageFormat.Qcow2)
         {
             return new DiskImageInfo

@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -11,6 +12,7 @@ public static class ImageConverter
     private const int ChunkSize = 1 << 20;
 
     /// <param name="progress">Called with (bytes done, total bytes) after each chunk.</param>
+    /// <param name="vmdkSubformat">Layout of a vmdk target (qemu-img's <c>-o subformat=</c>).</param>
     public static void Convert(
         string sourcePath,
         string? sourceFormat,
@@ -19,11 +21,12 @@ public static class ImageConverter
         bool compress = false,
         int clusterBits = 16,
         Action<ulong, ulong>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        VmdkSubformat vmdkSubformat = VmdkSubformat.MonolithicSparse)
     {
-        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2))
+        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
         {
-            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2)");
+            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vmdk)");
         }
 
         if (compress && targetFormat != ImageFormat.Qcow2)
@@ -38,6 +41,12 @@ public static class ImageConverter
         }
 
         using var source = DiskImage.Open(sourcePath, sourceFormat, readOnly: true);
+        if (targetFormat == ImageFormat.Vmdk)
+        {
+            VmdkImage.CreateCopy(source, fullTarget, vmdkSubformat, progress, cancellationToken); // writes its own temp files
+            return;
+        }
+
         string temp = Path.Combine(Path.GetDirectoryName(fullTarget) ?? ".", $".{Path.GetFileName(fullTarget)}.{Guid.NewGuid():N}.tmp");
         try
         {

@@ -43,12 +43,12 @@ public static class ImageFormatNames
     {
         if (!TryParse(name, out var format))
         {
-            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2)");
+            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2, vmdk)");
         }
 
-        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
         {
-            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2)");
+            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2, vmdk)");
         }
 
         return format;

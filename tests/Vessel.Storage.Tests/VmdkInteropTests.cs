@@ -1,0 +1,236 @@
+using Vessel.Storage.Vmdk;
+
+namespace Vessel.Storage.Tests;
+
+/// <summary>VMDK images written by qemu-img read by Vessel, and images written by Vessel checked by qemu-img.</summary>
+public sealed class VmdkInteropTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [QemuImgTheory]
+    [InlineData("monolithicSparse")]
+    [InlineData("streamOptimized")]
+    [InlineData("monolithicFlat")]
+    [InlineData("twoGbMaxExtentSparse")]
+    [InlineData("twoGbMaxExtentFlat")]
+    public void ReadsImagesWrittenByQemu(string subformat)
+    {
+        string raw = _temp.File("source.raw");
+        WritePatternWithHoles(raw, (20UL << 20) + 12288, seed: subformat.Length);
+        string vmdk = _temp.File("disk.vmdk");
+        QemuImg.Succeed("convert", "-f", "raw", "-O", "vmdk", "-o", $"subformat={subformat}", raw, vmdk);
+
+        Assert.Equal(ImageFormat.Vmdk, ImageFormatDetector.Detect(vmdk));
+        using (var image = VmdkImage.Open(vmdk, readOnly: true))
+        {
+            Assert.Equal(subformat, image.CreateType);
+        }
+
+        AssertSameContent(vmdk, raw);
+        Assert.Equal((20UL << 20) + 12288, DiskImageInspector.Inspect(vmdk).VirtualSize);
+    }
+
+    [QemuImgTheory]
+    [InlineData("twoGbMaxExtentSparse")]
+    [InlineData("twoGbMaxExtentFlat")]
+    public void ReadsAcrossExtentBoundaries(string subformat)
+    {
+        // 2 GiB + 1 MiB: qemu-img splits it into two extents; data straddles the boundary.
+        ulong size = (2UL << 30) + (1UL << 20);
+        string raw = _temp.File("big.raw");
+        RawImage.Create(raw, size);
+        byte[] pattern = TestData.Pattern(3 << 20, 11);
+        ulong at = (2UL << 30) - (1UL << 20) - 512;
+        using (var disk = DiskImage.Open(raw, "raw"))
+        {
+            disk.Write(at, pattern.AsSpan(0, (int)(size - at)));
+        }
+
+        string vmdk = _temp.File("big.vmdk");
+        QemuImg.Succeed("convert", "-f", "raw", "-O", "vmdk", "-o", $"subformat={subformat}", raw, vmdk);
+        using var image = DiskImage.Open(vmdk, readOnly: true);
+        Assert.Equal(size, image.Size);
+        Assert.Equal(pattern.AsSpan(0, (int)(size - at)).ToArray(), TestData.ReadAll(image, at, (int)(size - at)));
+        Assert.Equal(new byte[4096], TestData.ReadAll(image, at - 4096, 4096));
+    }
+
+    [QemuImgTheory]
+    [InlineData(VmdkSubformat.MonolithicSparse)]
+    [InlineData(VmdkSubformat.MonolithicFlat)]
+    public void WrittenImageMatchesRawCopy(VmdkSubformat subformat)
+    {
+        string vmdk = _temp.File("disk.vmdk");
+        string raw = _temp.File("disk.raw");
+        ulong size = (48UL << 20) + 3584; // not a multiple of the grain size
+        VmdkImage.Create(vmdk, size, subformat);
+        RawImage.Create(raw, size);
+        using (var a = DiskImage.Open(vmdk))
+        using (var b = DiskImage.Open(raw))
+        {
+            Assert.Equal(size, a.Size);
+            var random = new Random((int)subformat + 5);
+            for (int i = 0; i < 300; i++)
+            {
+                int length = Math.Max(512, random.Next(1, 200_000) & ~511);
+                ulong offset = (ulong)random.NextInt64(0, (long)(size - (ulong)length)) & ~511UL;
+                byte[] data = TestData.Pattern(length, i);
+                a.Write(offset, data);
+                b.Write(offset, data);
+                if (i % 40 == 7)
+                {
+                    a.WriteZeroes(offset, (ulong)length);
+                    b.WriteZeroes(offset, (ulong)length);
+                }
+
+                if (i % 40 == 13)
+                {
+                    a.Discard(offset & ~0xffffUL, 1 << 16);
+                    b.WriteZeroes(offset & ~0xffffUL, 1 << 16);
+                }
+
+                if (i % 50 == 21)
+                {
+                    a.Flush();
+                }
+            }
+
+            // Across a grain boundary, and the short last grain.
+            byte[] straddle = TestData.Pattern(8192, 77);
+            a.Write((5UL << 16) - 4096, straddle);
+            b.Write((5UL << 16) - 4096, straddle);
+            a.Write(size - 512, TestData.Pattern(512, 99));
+            b.Write(size - 512, TestData.Pattern(512, 99));
+        }
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+        AssertSameContent(vmdk, raw);
+        string info = QemuImg.Succeed("info", "--output=json", vmdk);
+        Assert.Contains($"\"virtual-size\": {size}", info);
+    }
+
+    [QemuImgTheory]
+    [InlineData(VmdkSubformat.MonolithicSparse, "monolithicSparse")]
+    [InlineData(VmdkSubformat.StreamOptimized, "streamOptimized")]
+    [InlineData(VmdkSubformat.MonolithicFlat, "monolithicFlat")]
+    public void ConvertedImageIsAcceptedByQemu(VmdkSubformat subformat, string createType)
+    {
+        string raw = _temp.File("source.raw");
+        ulong size = (40UL << 20) + 512;
+        WritePatternWithHoles(raw, size, seed: 3);
+        string vmdk = _temp.File("out.vmdk");
+        ulong lastDone = 0;
+        ImageConverter.Convert(raw, "raw", vmdk, ImageFormat.Vmdk, progress: (done, _) => lastDone = done, vmdkSubformat: subformat);
+        Assert.Equal(size, lastDone);
+        Assert.Empty(Directory.GetFiles(_temp.Path, ".*.tmp"));
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+        string info = QemuImg.Succeed("info", "--output=json", vmdk);
+        Assert.Contains($"\"virtual-size\": {size}", info);
+        Assert.Contains($"\"create-type\": \"{createType}\"", info);
+        AssertSameContent(vmdk, raw);
+
+        // And back: what Vessel wrote converts to raw through qemu-img bit for bit.
+        string back = _temp.File("back.raw");
+        QemuImg.Succeed("convert", "-f", "vmdk", "-O", "raw", vmdk, back);
+        Assert.Equal(File.ReadAllBytes(raw), File.ReadAllBytes(back));
+    }
+
+    [QemuImgFact]
+    public void CreatedEmptyImagesAreCleanForQemu()
+    {
+        foreach (var subformat in Enum.GetValues<VmdkSubformat>())
+        {
+            string vmdk = _temp.File($"empty-{subformat}.vmdk");
+            VmdkImage.Create(vmdk, 10UL << 30, subformat);
+            QemuImg.Succeed("check", vmdk);
+            string info = QemuImg.Succeed("info", "--output=json", vmdk);
+            Assert.Contains("\"virtual-size\": 10737418240", info);
+            using var image = DiskImage.Open(vmdk, readOnly: true);
+            Assert.Equal(10UL << 30, image.Size);
+            Assert.Equal(new byte[65536], TestData.ReadAll(image, 5UL << 30, 65536));
+        }
+    }
+
+    [QemuImgTheory]
+    [InlineData("zeroed_grain=off")]
+    [InlineData("zeroed_grain=on")]
+    public void WritesIntoImageMadeByQemu(string option)
+    {
+        string raw = _temp.File("base.raw");
+        ulong size = 16UL << 20;
+        WritePatternWithHoles(raw, size, seed: option.Length);
+        string vmdk = _temp.File("qemu.vmdk");
+        QemuImg.Succeed("convert", "-f", "raw", "-O", "vmdk", "-o", option, raw, vmdk);
+        using (var a = DiskImage.Open(vmdk))
+        using (var b = DiskImage.Open(raw, "raw"))
+        {
+            var random = new Random(7);
+            for (int i = 0; i < 100; i++)
+            {
+                int length = Math.Max(512, random.Next(1, 150_000) & ~511);
+                ulong offset = (ulong)random.NextInt64(0, (long)(size - (ulong)length)) & ~511UL;
+                byte[] data = TestData.Pattern(length, 1000 + i);
+                a.Write(offset, data);
+                b.Write(offset, data);
+                if (i % 10 == 3)
+                {
+                    a.WriteZeroes(offset & ~0xffffUL, 3 << 16);
+                    b.WriteZeroes(offset & ~0xffffUL, 3 << 16);
+                }
+            }
+        }
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+        AssertSameContent(vmdk, raw);
+    }
+
+    /// <summary>Random data and text with all-zero holes, grain-sized and smaller, and a short tail.</summary>
+    internal static void WritePatternWithHoles(string path, ulong size, int seed)
+    {
+        RawImage.Create(path, size);
+        using var disk = DiskImage.Open(path, "raw");
+        var random = new Random(seed);
+        byte[] text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 9000).Select(i => $"sector text {i}\n")));
+        for (ulong offset = 0; offset < size;)
+        {
+            int length = (int)Math.Min((ulong)random.Next(512, 200_000), size - offset);
+            switch (random.Next(4))
+            {
+                case 0:
+                    break; // hole
+                case 1:
+                    disk.Write(offset, text.AsSpan(0, Math.Min(length, text.Length)));
+                    break;
+                default:
+                    disk.Write(offset, TestData.Pattern(length, random.Next()));
+                    break;
+            }
+
+            offset += (ulong)length + (ulong)random.Next(0, 3) * 65536;
+        }
+
+        disk.Write(size - 100, TestData.Pattern(100, seed)); // data in the last, partial grain
+    }
+
+    internal static void AssertSameContent(string image, string rawPath)
+    {
+        using var disk = DiskImage.Open(image, readOnly: true);
+        using var raw = File.OpenRead(rawPath);
+        Assert.Equal((ulong)raw.Length, disk.Size);
+        byte[] expected = new byte[1 << 20];
+        byte[] actual = new byte[1 << 20];
+        for (ulong offset = 0; offset < disk.Size; offset += (ulong)expected.Length)
+        {
+            int n = (int)Math.Min((ulong)expected.Length, disk.Size - offset);
+            raw.ReadExactly(expected, 0, n);
+            disk.Read(offset, actual.AsSpan(0, n));
+            int same = actual.AsSpan(0, n).CommonPrefixLength(expected.AsSpan(0, n));
+            Assert.True(same == n, $"{image}: first difference at byte {offset + (ulong)same}");
+        }
+    }
+}
