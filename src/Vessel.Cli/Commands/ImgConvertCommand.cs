@@ -2,10 +2,11 @@ using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Vessel.Storage;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2 [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
+/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vmdk [-c] [-o subformat=...] SRC DST</c>: copies a disk into a new image, sparse.</summary>
 public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -21,9 +22,13 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         public string? SourceFormat { get; init; }
 
         [CommandOption("-O|--output-format <FORMAT>")]
-        [Description("raw or qcow2.")]
+        [Description("raw, qcow2 or vmdk.")]
         [DefaultValue("raw")]
         public string TargetFormat { get; init; } = "raw";
+
+        [CommandOption("-o|--options <OPTIONS>")]
+        [Description("Output format options as qemu-img: vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized.")]
+        public string? Options { get; init; }
 
         [CommandOption("-c|--compress")]
         [Description("Compress the qcow2 output's clusters (zlib).")]
@@ -35,9 +40,19 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
             {
-                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw or qcow2)");
+                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2 or vmdk)");
+            }
+
+            if (!FormatOptions.TryParse(Options, out var options, out string optionError))
+            {
+                return ValidationResult.Error(optionError);
+            }
+
+            if (FormatOptions.Unknown(options, TargetFormat, format == ImageFormat.Vmdk ? ["subformat"] : []) is { } unknown)
+            {
+                return ValidationResult.Error(unknown);
             }
 
             return Compress && format != ImageFormat.Qcow2
@@ -51,9 +66,11 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         try
         {
             var target = ImageFormatNames.ParseSupported(settings.TargetFormat);
+            FormatOptions.TryParse(settings.Options, out var options, out _);
+            var subformat = options.TryGetValue("subformat", out string? name) ? VmdkSubformatNames.Parse(name) : VmdkSubformat.MonolithicSparse;
             if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
-                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken);
+                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken, vmdkSubformat: subformat);
                 return 0;
             }
 
@@ -74,7 +91,8 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
                             task.MaxValue = Math.Max(1, total);
                             task.Value = done;
                         },
-                        cancellationToken: cancellationToken);
+                        cancellationToken: cancellationToken,
+                        vmdkSubformat: subformat);
                     task.Value = task.MaxValue;
                 });
             return 0;

@@ -4,10 +4,11 @@ using Spectre.Console.Cli;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img create -f raw|qcow2 [-b BACKING -F FMT] FILE [SIZE]</c>: creates an empty disk image.</summary>
+/// <summary><c>vessel img create -f raw|qcow2|vmdk [-b BACKING -F FMT] [-o subformat=...] FILE [SIZE]</c>: creates an empty disk image.</summary>
 public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -21,9 +22,13 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         public string? Size { get; init; }
 
         [CommandOption("-f|--format <FORMAT>")]
-        [Description("raw or qcow2.")]
+        [Description("raw, qcow2 or vmdk.")]
         [DefaultValue("raw")]
         public string Format { get; init; } = "raw";
+
+        [CommandOption("-o|--options <OPTIONS>")]
+        [Description("Format options as qemu-img: vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized.")]
+        public string? Options { get; init; }
 
         [CommandOption("-b|--backing <FILE>")]
         [Description("qcow2 only: backing file, relative to the new image's folder unless absolute.")]
@@ -39,14 +44,24 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2))
+            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
             {
-                return ValidationResult.Error($"unsupported format '{Format}' (raw or qcow2)");
+                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2 or vmdk)");
             }
 
-            if (format == ImageFormat.Raw && (Backing is not null || ClusterSize is not null))
+            if (format != ImageFormat.Qcow2 && (Backing is not null || ClusterSize is not null))
             {
                 return ValidationResult.Error("--backing and --cluster-size need -f qcow2");
+            }
+
+            if (!FormatOptions.TryParse(Options, out var options, out string optionError))
+            {
+                return ValidationResult.Error(optionError);
+            }
+
+            if (FormatOptions.Unknown(options, Format, format == ImageFormat.Vmdk ? ["subformat"] : []) is { } unknown)
+            {
+                return ValidationResult.Error(unknown);
             }
 
             if (Size is null && Backing is null)
@@ -73,6 +88,16 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 DataSize.TryParse(settings.Size, out ulong rawSize);
                 RawImage.Create(settings.File, rawSize);
                 Console.WriteLine($"Formatting '{settings.File}', fmt=raw size={rawSize}");
+                return 0;
+            }
+
+            if (format == ImageFormat.Vmdk)
+            {
+                FormatOptions.TryParse(settings.Options, out var options, out _);
+                var subformat = options.TryGetValue("subformat", out string? name) ? VmdkSubformatNames.Parse(name) : VmdkSubformat.MonolithicSparse;
+                DataSize.TryParse(settings.Size, out ulong vmdkSize);
+                VmdkImage.Create(settings.File, vmdkSize, subformat);
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vmdk size={vmdkSize} subformat={subformat.ToName()}");
                 return 0;
             }
 
