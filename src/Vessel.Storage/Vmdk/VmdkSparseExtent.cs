@@ -313,10 +313,21 @@ internal sealed class VmdkSparseExtent : VmdkExtent
         return directory;
     }
 
+    /// <summary>The grain's table entry; one pointing past the end of the file is an I/O error for this grain only.</summary>
     private uint Entry(ulong grain)
     {
         var table = Table((int)(grain / _tableEntries), allocate: false);
-        return table is null ? 0 : table[(int)(grain % _tableEntries)];
+        return table is null ? 0 : CheckEntry(table[(int)(grain % _tableEntries)], grain);
+    }
+
+    private uint CheckEntry(uint entry, ulong grain)
+    {
+        if (entry > ZeroedGrain && entry >= _nextFreeSector)
+        {
+            throw new IOException($"{Path}: malformed VMDK: the grain table entry for grain {grain} points to sector {entry}, past the end of the file");
+        }
+
+        return entry;
     }
 
     /// <summary>The grain table for directory entry <paramref name="index"/>, loaded and checked; null when absent.</summary>
@@ -349,13 +360,7 @@ internal sealed class VmdkSparseExtent : VmdkExtent
         uint[] table = new uint[_tableEntries];
         for (int i = 0; i < table.Length; i++)
         {
-            uint entry = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4));
-            if (entry > ZeroedGrain && entry >= _nextFreeSector)
-            {
-                throw new IOException($"{Path}: malformed VMDK: grain table {index} entry {i} points to sector {entry}, past the end of the file");
-            }
-
-            table[i] = entry;
+            table[i] = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4));
         }
 
         _tables[index] = table;
@@ -399,7 +404,7 @@ internal sealed class VmdkSparseExtent : VmdkExtent
         int tableIndex = (int)(grain / _tableEntries);
         var table = Table(tableIndex, allocate: true)!;
         int slot = (int)(grain % _tableEntries);
-        uint entry = table[slot];
+        uint entry = CheckEntry(table[slot], grain);
         if (entry > ZeroedGrain)
         {
             RandomAccess.Write(_file, data, ((long)entry * 512) + inGrain);
