@@ -189,6 +189,98 @@ public sealed class VmdkInteropTests : IDisposable
         AssertSameContent(vmdk, raw);
     }
 
+    [QemuImgFact]
+    public void ReadsAndWritesDeltaLinkMadeByQemu()
+    {
+        string raw = _temp.File("base.raw");
+        ulong size = 12UL << 20;
+        WritePatternWithHoles(raw, size, seed: 21);
+        string baseImage = _temp.File("base.vmdk");
+        QemuImg.Succeed("convert", "-f", "raw", "-O", "vmdk", raw, baseImage);
+        string child = _temp.File("child.vmdk");
+        QemuImg.Succeed("create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", child);
+        AssertSameContent(child, raw);
+
+        string expected = _temp.File("expected.raw");
+        File.Copy(raw, expected);
+        using (var a = DiskImage.Open(child))
+        using (var b = DiskImage.Open(expected, "raw"))
+        {
+            Assert.IsType<VmdkImage>(((VmdkImage)a).Parent);
+            var random = new Random(5);
+            for (int i = 0; i < 60; i++)
+            {
+                int length = Math.Max(512, random.Next(1, 100_000) & ~511);
+                ulong offset = (ulong)random.NextInt64(0, (long)(size - (ulong)length)) & ~511UL;
+                byte[] data = TestData.Pattern(length, 500 + i);
+                a.Write(offset, data); // partial grains copy the rest from the parent
+                b.Write(offset, data);
+                if (i % 10 == 4)
+                {
+                    a.WriteZeroes(offset, 70_000);
+                    b.WriteZeroes(offset, 70_000);
+                }
+            }
+        }
+
+        QemuImg.Succeed("check", child);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", child, expected);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", baseImage, raw); // the parent is untouched
+    }
+
+    [QemuImgFact]
+    public void DeltaLinkMadeByVesselIsAcceptedByQemu()
+    {
+        string raw = _temp.File("base.raw");
+        ulong size = 6UL << 20;
+        WritePatternWithHoles(raw, size, seed: 8);
+        string baseImage = _temp.File("base.vmdk");
+        ImageConverter.Convert(raw, "raw", baseImage, ImageFormat.Vmdk);
+        string child = _temp.File("child.vmdk");
+        VmdkImage.Create(child, size, VmdkSubformat.MonolithicSparse, backingFile: "base.vmdk");
+        string info = QemuImg.Succeed("info", "--output=json", child);
+        Assert.Contains("\"backing-filename\": \"base.vmdk\"", info);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", child, raw);
+
+        using (var disk = DiskImage.Open(child))
+        using (var reference = DiskImage.Open(raw, "raw"))
+        {
+            disk.Write(100_000 & ~511, TestData.Pattern(5000 & ~511, 1));
+            reference.Write(100_000 & ~511, TestData.Pattern(5000 & ~511, 1));
+        }
+
+        QemuImg.Succeed("check", child);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", child, raw);
+    }
+
+    [Fact]
+    public void WritingChangesTheCidSoChildrenNoticeAChangedParent()
+    {
+        string baseImage = _temp.File("base.vmdk");
+        VmdkImage.Create(baseImage, 1 << 20);
+        string child = _temp.File("child.vmdk");
+        VmdkImage.Create(child, 1 << 20, VmdkSubformat.MonolithicSparse, backingFile: "base.vmdk");
+        using (var disk = DiskImage.Open(child, readOnly: true))
+        {
+            Assert.Equal(1UL << 20, disk.Size);
+        }
+
+        uint before;
+        using (var disk = VmdkImage.Open(baseImage, readOnly: false))
+        {
+            before = disk.Cid;
+            disk.Write(0, new byte[512]);
+        }
+
+        using (var disk = VmdkImage.Open(baseImage, readOnly: true))
+        {
+            Assert.NotEqual(before, disk.Cid);
+        }
+
+        var error = Assert.Throws<DiskImageException>(() => DiskImage.Open(child, readOnly: true));
+        Assert.Contains("the parent was changed", error.Message);
+    }
+
     /// <summary>Random data and text with all-zero holes, grain-sized and smaller, and a short tail.</summary>
     internal static void WritePatternWithHoles(string path, ulong size, int seed)
     {

@@ -27,6 +27,9 @@ internal sealed class VmdkDescriptor
 
     public required IReadOnlyList<VmdkExtentLine> Extents { get; init; }
 
+    /// <summary>The text as read, so a CID change can keep every other line as it was.</summary>
+    public string Text { get; init; } = string.Empty;
+
     /// <summary>
     /// Probes whether <paramref name="head"/> (a file's first bytes) is a descriptor: "# Disk DescriptorFile", or
     /// comment and blank lines followed by "version=N", which is how QEMU recognises one.
@@ -141,7 +144,27 @@ internal sealed class VmdkDescriptor
             ParentCid = parentCid,
             ParentFileNameHint = parentHint,
             Extents = extents,
+            Text = text,
         };
+    }
+
+    /// <summary>
+    /// <see cref="Text"/> with the CID line replaced. Spec "Content ID": the CID changes when the disk is first written
+    /// after opening, so a delta link made against the old content can tell that its parent changed.
+    /// </summary>
+    public string TextWithCid(uint cid)
+    {
+        string[] lines = Text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TrimStart().StartsWith("CID=", StringComparison.Ordinal))
+            {
+                lines[i] = string.Create(CultureInfo.InvariantCulture, $"CID={cid:x8}") + (lines[i].EndsWith('\r') ? "\r" : string.Empty);
+                return string.Join('\n', lines);
+            }
+        }
+
+        return Text;
     }
 
     /// <summary>The descriptor text as Vessel writes it (LF line ends, ddb geometry for an IDE disk).</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace Vessel.Storage.Vmdk;
@@ -13,13 +14,28 @@ public sealed class VmdkImage : IBlockBackend
     private readonly ulong[] _starts;
     private readonly List<SafeFileHandle> _handles;
     private readonly IBlockBackend? _parent;
+    private readonly VmdkDescriptor? _descriptor;
+    private readonly SafeFileHandle? _descriptorFile;
+    private readonly long _descriptorOffset;
+    private readonly long _descriptorRoom;
+    private bool _cidUpdated;
     private bool _disposed;
 
-    private VmdkImage(string path, string createType, uint cid, VmdkExtent[] extents, List<SafeFileHandle> handles, IBlockBackend? parent, bool readOnly)
+    private VmdkImage(
+        string path,
+        string createType,
+        VmdkDescriptor? descriptor,
+        (SafeFileHandle File, long Offset, long Room) descriptorAt,
+        VmdkExtent[] extents,
+        List<SafeFileHandle> handles,
+        IBlockBackend? parent,
+        bool readOnly)
     {
         Path = path;
         CreateType = createType;
-        Cid = cid;
+        Cid = descriptor?.Cid ?? 0;
+        _descriptor = descriptor;
+        (_descriptorFile, _descriptorOffset, _descriptorRoom) = descriptorAt;
         _extents = extents;
         _handles = handles;
         _parent = parent;
@@ -45,7 +61,7 @@ public sealed class VmdkImage : IBlockBackend
     public string CreateType { get; }
 
     /// <summary>Content ID from the descriptor; a child's parentCID must match it.</summary>
-    public uint Cid { get; }
+    public uint Cid { get; private set; }
 
     /// <summary>Grain size in bytes of the first sparse extent, or null for a disk of flat extents only.</summary>
     public int? GrainSize => _extents.OfType<VmdkSparseExtent>().FirstOrDefault()?.GrainSize;
@@ -68,11 +84,13 @@ public sealed class VmdkImage : IBlockBackend
             int n = RandomAccess.Read(file, head, 0);
             VmdkDescriptor? descriptor;
             string createType;
+            (SafeFileHandle File, long Offset, long Room) descriptorAt = (file, 0, VmdkDescriptor.MaxLength);
             if (VmdkSparseHeader.HasMagic(head.AsSpan(0, n)))
             {
                 var sparse = VmdkSparseExtent.Open(path, file, readOnly);
                 extents.Add(sparse);
                 descriptor = sparse.ReadEmbeddedDescriptor();
+                descriptorAt = (file, (long)sparse.Header.DescriptorOffset * 512, (long)Math.Min(sparse.Header.DescriptorSize * 512, VmdkDescriptor.MaxLength));
                 createType = sparse.Header.IsCompressed ? "streamOptimized" : "monolithicSparse";
             }
             else if (head.AsSpan(0, n).StartsWith("COWD"u8))
@@ -126,7 +144,7 @@ public sealed class VmdkImage : IBlockBackend
                 }
             }
 
-            return new VmdkImage(path, createType, descriptor?.Cid ?? 0, [.. extents], handles, parent, readOnly);
+            return new VmdkImage(path, createType, descriptor, descriptorAt, [.. extents], handles, parent, readOnly);
         }
         catch
         {
@@ -144,10 +162,12 @@ public sealed class VmdkImage : IBlockBackend
     /// Creates an empty image. monolithicSparse: one file laid out as QEMU and VMware do (header, descriptor,
     /// redundant directory and tables, directory and tables, first grain aligned). monolithicFlat: the descriptor at
     /// <paramref name="path"/> plus "NAME-flat.EXT" next to it. streamOptimized: an image with no grains.
+    /// A monolithicSparse image may be a delta link on <paramref name="backingFile"/> (a VMDK, relative to the new
+    /// image's folder unless absolute), stored as parentFileNameHint with the parent's current CID.
     /// </summary>
-    public static void Create(string path, ulong size, VmdkSubformat subformat = VmdkSubformat.MonolithicSparse)
+    public static void Create(string path, ulong size, VmdkSubformat subformat = VmdkSubformat.MonolithicSparse, string? backingFile = null)
     {
-        VmdkImageWriter.Create(path, size, subformat);
+        VmdkImageWriter.Create(path, size, subformat, backingFile);
     }
 
     /// <summary>Copies <paramref name="source"/> into a new image at <paramref name="path"/>, sparse (all-zero grains are skipped).</summary>
@@ -194,6 +214,7 @@ public sealed class VmdkImage : IBlockBackend
     {
         CheckWritable();
         CheckRange(offset, (ulong)data.Length);
+        UpdateCid();
         while (data.Length > 0)
         {
             int i = ExtentAt(offset);
@@ -218,6 +239,7 @@ public sealed class VmdkImage : IBlockBackend
     {
         CheckWritable();
         CheckRange(offset, length);
+        UpdateCid();
         ForEachExtent(offset, length, (extent, within, n) => extent.Discard(within, n));
     }
 
@@ -225,6 +247,7 @@ public sealed class VmdkImage : IBlockBackend
     {
         CheckWritable();
         CheckRange(offset, length);
+        UpdateCid();
         ForEachExtent(offset, length, (extent, within, n) => extent.WriteZeroes(within, n));
     }
 
@@ -352,6 +375,43 @@ public sealed class VmdkImage : IBlockBackend
         }
 
         return parent;
+    }
+
+    /// <summary>On the first change after opening, gives the disk a new content ID (spec "Content ID").</summary>
+    private void UpdateCid()
+    {
+        if (_cidUpdated || _descriptor is null || _descriptorFile is null)
+        {
+            return;
+        }
+
+        _cidUpdated = true;
+        uint cid;
+        do
+        {
+            cid = (uint)Random.Shared.NextInt64(0, uint.MaxValue);
+        }
+        while (cid == _descriptor.Cid);
+
+        byte[] text = Encoding.ASCII.GetBytes(_descriptor.TextWithCid(cid));
+        if (text.Length > _descriptorRoom)
+        {
+            return; // cannot happen for a well-formed descriptor: the CID keeps its length
+        }
+
+        if (_descriptorOffset == 0)
+        {
+            RandomAccess.Write(_descriptorFile, text, 0);
+            RandomAccess.SetLength(_descriptorFile, text.Length); // a descriptor file holds nothing else
+        }
+        else
+        {
+            byte[] region = new byte[_descriptorRoom]; // embedded: zero-padded to its sectors
+            text.CopyTo(region, 0);
+            RandomAccess.Write(_descriptorFile, region, _descriptorOffset);
+        }
+
+        Cid = cid;
     }
 
     private int ExtentAt(ulong offset)

@@ -19,13 +19,46 @@ internal static class VmdkImageWriter
     /// <summary>Grain table entries are 32-bit sectors: a sparse extent file stays below 2 TiB.</summary>
     private const ulong MaxSparseSize = 2UL << 40;
 
-    public static void Create(string path, ulong size, VmdkSubformat subformat) =>
-        Copy(null, path, size, subformat, progress: null, CancellationToken.None);
+    public static void Create(string path, ulong size, VmdkSubformat subformat, string? backingFile)
+    {
+        (uint Cid, string Hint)? parent = null;
+        if (backingFile is not null)
+        {
+            if (subformat != VmdkSubformat.MonolithicSparse)
+            {
+                throw new DiskImageException($"{path}: only monolithicSparse VMDK images can have a backing file");
+            }
+
+            if (backingFile.AsSpan().IndexOfAny("\"\r\n\0") >= 0)
+            {
+                throw new DiskImageException($"{path}: backing file name '{backingFile}' cannot be stored in a VMDK descriptor");
+            }
+
+            // The parent must open (with its own chain) and be a VMDK: the child records its CID.
+            string parentPath = Qcow2.Qcow2Image.ResolveBackingPath(path, backingFile);
+            using var disk = DiskImage.Open(parentPath, null, readOnly: true);
+            if (disk is not VmdkImage vmdk)
+            {
+                throw new DiskImageException($"{path}: the backing file of a VMDK must be a VMDK image ('{backingFile}' is not)");
+            }
+
+            parent = (vmdk.Cid, backingFile);
+        }
+
+        Copy(null, path, size, subformat, parent, progress: null, CancellationToken.None);
+    }
 
     public static void Copy(IBlockBackend source, string path, VmdkSubformat subformat, Action<ulong, ulong>? progress, CancellationToken cancellationToken) =>
-        Copy(source, path, source.Size, subformat, progress, cancellationToken);
+        Copy(source, path, source.Size, subformat, parent: null, progress, cancellationToken);
 
-    private static void Copy(IBlockBackend? source, string path, ulong size, VmdkSubformat subformat, Action<ulong, ulong>? progress, CancellationToken cancellationToken)
+    private static void Copy(
+        IBlockBackend? source,
+        string path,
+        ulong size,
+        VmdkSubformat subformat,
+        (uint Cid, string Hint)? parent,
+        Action<ulong, ulong>? progress,
+        CancellationToken cancellationToken)
     {
         if (size > (ulong)long.MaxValue - 511)
         {
@@ -46,7 +79,7 @@ internal static class VmdkImageWriter
             switch (subformat)
             {
                 case VmdkSubformat.MonolithicSparse:
-                    WriteEmptySparse(temp, System.IO.Path.GetFileName(full), size);
+                    WriteEmptySparse(temp, System.IO.Path.GetFileName(full), size, parent);
                     if (source is not null)
                     {
                         using var target = VmdkImage.Open(temp, readOnly: false);
@@ -127,7 +160,7 @@ internal static class VmdkImageWriter
     /// header | descriptor (20 sectors) | redundant directory | redundant tables | directory | tables | grains.
     /// Every grain table is preallocated (zeroed), so writes only ever append grains.
     /// </summary>
-    private static void WriteEmptySparse(string path, string fileName, ulong size)
+    private static void WriteEmptySparse(string path, string fileName, ulong size, (uint Cid, string Hint)? parent)
     {
         ulong capacity = (size + 511) / 512;
         ulong grains = (capacity + GrainSectors - 1) / GrainSectors;
@@ -154,9 +187,16 @@ internal static class VmdkImageWriter
         {
             CreateType = "monolithicSparse",
             Cid = NewCid(),
+            ParentCid = parent?.Cid ?? VmdkDescriptor.NoParent,
+            ParentFileNameHint = parent?.Hint,
             Extents = [new VmdkExtentLine(VmdkExtentAccess.ReadWrite, capacity, VmdkExtentType.Sparse, fileName, 0)],
         };
-        byte[] text = Encoding.ASCII.GetBytes(descriptor.ToText(capacity * 512));
+        byte[] text = Encoding.UTF8.GetBytes(descriptor.ToText(capacity * 512));
+        if (text.Length > (int)(DescriptorSectors * 512))
+        {
+            throw new DiskImageException($"{path}: the VMDK descriptor does not fit in {DescriptorSectors} sectors (backing file name too long?)");
+        }
+
         using var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         RandomAccess.SetLength(file, (long)(overhead * 512));
         RandomAccess.Write(file, header.ToBytes(), 0);
