@@ -8,7 +8,7 @@ using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img create -f raw|qcow2|vmdk [-b BACKING -F FMT] [-o subformat=...] FILE [SIZE]</c>: creates an empty disk image.</summary>
+/// <summary><c>vessel img create -f raw|qcow2|vmdk [-b BACKING [-F FMT]] [-o subformat=...] FILE [SIZE]</c>: creates an empty disk image.</summary>
 public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -31,7 +31,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         public string? Options { get; init; }
 
         [CommandOption("-b|--backing <FILE>")]
-        [Description("qcow2 only: backing file, relative to the new image's folder unless absolute.")]
+        [Description("qcow2 or vmdk: backing file, relative to the new image's folder unless absolute.")]
         public string? Backing { get; init; }
 
         [CommandOption("-F|--backing-format <FORMAT>")]
@@ -49,9 +49,14 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2 or vmdk)");
             }
 
-            if (format != ImageFormat.Qcow2 && (Backing is not null || ClusterSize is not null))
+            if (format != ImageFormat.Qcow2 && ClusterSize is not null)
             {
-                return ValidationResult.Error("--backing and --cluster-size need -f qcow2");
+                return ValidationResult.Error("--cluster-size needs -f qcow2");
+            }
+
+            if (format == ImageFormat.Raw && Backing is not null)
+            {
+                return ValidationResult.Error("--backing needs -f qcow2 or vmdk");
             }
 
             if (!FormatOptions.TryParse(Options, out var options, out string optionError))
@@ -95,9 +100,20 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
             {
                 FormatOptions.TryParse(settings.Options, out var options, out _);
                 var subformat = options.TryGetValue("subformat", out string? name) ? VmdkSubformatNames.Parse(name) : VmdkSubformat.MonolithicSparse;
-                DataSize.TryParse(settings.Size, out ulong vmdkSize);
-                VmdkImage.Create(settings.File, vmdkSize, subformat);
-                Console.WriteLine($"Formatting '{settings.File}', fmt=vmdk size={vmdkSize} subformat={subformat.ToName()}");
+                ulong vmdkSize;
+                if (settings.Size is null)
+                {
+                    using var parent = DiskImage.Open(Qcow2Image.ResolveBackingPath(settings.File, settings.Backing!), settings.BackingFormat, readOnly: true);
+                    vmdkSize = parent.Size;
+                }
+                else
+                {
+                    DataSize.TryParse(settings.Size, out vmdkSize);
+                }
+
+                VmdkImage.Create(settings.File, vmdkSize, subformat, settings.Backing);
+                string parentNote = settings.Backing is null ? string.Empty : $" backing_file={settings.Backing}";
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vmdk size={vmdkSize} subformat={subformat.ToName()}{parentNote}");
                 return 0;
             }
 
