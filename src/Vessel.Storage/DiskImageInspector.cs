@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
 using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
@@ -14,6 +15,12 @@ public static class DiskImageInspector
         if (kind == ImageFormat.Vmdk)
         {
             return VmdkImage.Inspect(path);
+        }
+
+        if (kind == ImageFormat.Vdi)
+        {
+            var vdi = VdiImage.ReadHeader(file, path);
+            return new DiskImageInfo { Path = path, Format = kind, VirtualSize = vdi.DiskSize, FileLength = length, ClusterSize = (int)vdi.BlockSize };
         }
 
         if (kind != ImageFormat.Qcow2)

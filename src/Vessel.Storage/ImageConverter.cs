@@ -1,4 +1,5 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
 using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
@@ -24,9 +25,9 @@ public static class ImageConverter
         CancellationToken cancellationToken = default,
         VmdkSubformat vmdkSubformat = VmdkSubformat.MonolithicSparse)
     {
-        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
+        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk or ImageFormat.Vdi))
         {
-            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vmdk)");
+            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vmdk, vdi)");
         }
 
         if (compress && targetFormat != ImageFormat.Qcow2)
@@ -55,6 +56,13 @@ public static class ImageConverter
                 Qcow2Image.Create(temp, source.Size, clusterBits);
                 using var target = Qcow2Image.Open(temp, readOnly: false);
                 Copy(source, target, compress, progress, cancellationToken);
+                target.Flush();
+            }
+            else if (targetFormat == ImageFormat.Vdi)
+            {
+                VdiImage.Create(temp, source.Size);
+                using var target = VdiImage.Open(temp, readOnly: false);
+                Copy(source, target, compress: false, progress, cancellationToken);
                 target.Flush();
             }
             else
