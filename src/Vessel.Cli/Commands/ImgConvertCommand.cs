@@ -6,7 +6,7 @@ using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vmdk [-c] [-o subformat=...] SRC DST</c>: copies a disk into a new image, sparse.</summary>
+/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vmdk|vdi [-c] [-o subformat=...] SRC DST</c>: copies a disk into a new image, sparse.</summary>
 public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -22,7 +22,7 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         public string? SourceFormat { get; init; }
 
         [CommandOption("-O|--output-format <FORMAT>")]
-        [Description("raw, qcow2 or vmdk.")]
+        [Description("raw, qcow2, vmdk or vdi.")]
         [DefaultValue("raw")]
         public string TargetFormat { get; init; } = "raw";
 
@@ -40,9 +40,9 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
+            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
-                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2 or vmdk)");
+                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2, vmdk or vdi)");
             }
 
             if (!FormatOptions.TryParse(Options, out var options, out string optionError))

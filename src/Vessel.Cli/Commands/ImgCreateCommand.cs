@@ -4,11 +4,12 @@ using Spectre.Console.Cli;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
 using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img create -f raw|qcow2|vmdk [-b BACKING [-F FMT]] [-o subformat=...] FILE [SIZE]</c>: creates an empty disk image.</summary>
+/// <summary><c>vessel img create -f raw|qcow2|vmdk|vdi [-b BACKING [-F FMT]] [-o subformat=...] FILE [SIZE]</c>: creates an empty disk image.</summary>
 public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -22,12 +23,12 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         public string? Size { get; init; }
 
         [CommandOption("-f|--format <FORMAT>")]
-        [Description("raw, qcow2 or vmdk.")]
+        [Description("raw, qcow2, vmdk or vdi.")]
         [DefaultValue("raw")]
         public string Format { get; init; } = "raw";
 
         [CommandOption("-o|--options <OPTIONS>")]
-        [Description("Format options as qemu-img: vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized.")]
+        [Description("Format options as qemu-img: vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized; vdi takes static=on|off.")]
         public string? Options { get; init; }
 
         [CommandOption("-b|--backing <FILE>")]
@@ -44,9 +45,9 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk))
+            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
-                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2 or vmdk)");
+                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2, vmdk or vdi)");
             }
 
             if (format != ImageFormat.Qcow2 && ClusterSize is not null)
@@ -54,7 +55,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 return ValidationResult.Error("--cluster-size needs -f qcow2");
             }
 
-            if (format == ImageFormat.Raw && Backing is not null)
+            if (format is ImageFormat.Raw or ImageFormat.Vdi && Backing is not null)
             {
                 return ValidationResult.Error("--backing needs -f qcow2 or vmdk");
             }
@@ -64,7 +65,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 return ValidationResult.Error(optionError);
             }
 
-            if (FormatOptions.Unknown(options, Format, format == ImageFormat.Vmdk ? ["subformat"] : []) is { } unknown)
+            if (FormatOptions.Unknown(options, Format, format switch { ImageFormat.Vmdk => ["subformat"], ImageFormat.Vdi => ["static"], _ => [] }) is { } unknown)
             {
                 return ValidationResult.Error(unknown);
             }
@@ -93,6 +94,23 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 DataSize.TryParse(settings.Size, out ulong rawSize);
                 RawImage.Create(settings.File, rawSize);
                 Console.WriteLine($"Formatting '{settings.File}', fmt=raw size={rawSize}");
+                return 0;
+            }
+
+            if (format == ImageFormat.Vdi)
+            {
+                FormatOptions.TryParse(settings.Options, out var vdiOptions, out _);
+                string staticOption = vdiOptions.GetValueOrDefault("static", "off");
+                if (staticOption is not ("on" or "off"))
+                {
+                    Console.Error.WriteLine($"vessel img create: static={staticOption}: expected on or off");
+                    return 2;
+                }
+
+                bool fixedSize = staticOption == "on";
+                DataSize.TryParse(settings.Size, out ulong vdiSize);
+                VdiImage.Create(settings.File, vdiSize, fixedSize);
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vdi size={vdiSize} static={(fixedSize ? "on" : "off")}");
                 return 0;
             }
 
