@@ -211,6 +211,18 @@ public sealed class VmdkHostileImageTests : IDisposable
         Assert.Contains("expects 12345678", Refused(child));
     }
 
+    [Fact]
+    public void FlatConvertNeverOverwritesItsSource()
+    {
+        string source = _temp.File("disk-flat.vmdk");
+        File.WriteAllBytes(source, TestData.Pattern(1 << 20, 5));
+        var error = Assert.Throws<DiskImageException>(() =>
+            ImageConverter.Convert(source, "raw", _temp.File("disk.vmdk"), ImageFormat.Vmdk, vmdkSubformat: VmdkSubformat.MonolithicFlat));
+        Assert.Contains("would replace the source image", error.Message);
+        Assert.Equal(TestData.Pattern(1 << 20, 5), File.ReadAllBytes(source));
+        Assert.False(File.Exists(_temp.File("disk.vmdk")));
+    }
+
     /// <summary>Rewrites the descriptor embedded at sector 1 of a Vessel-created monolithicSparse file.</summary>
     internal static void RewriteEmbeddedDescriptor(string path, Func<string, string> change)
     {

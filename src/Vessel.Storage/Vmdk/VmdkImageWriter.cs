@@ -103,6 +103,12 @@ internal static class VmdkImageWriter
                 default:
                     string flatName = FlatExtentName(full);
                     string flatFull = System.IO.Path.Combine(folder, flatName);
+                    if (source is not null && SourcePath(source) is { } sourcePath &&
+                        string.Equals(System.IO.Path.GetFullPath(sourcePath), flatFull, StringComparison.Ordinal))
+                    {
+                        throw new DiskImageException($"{path}: its flat extent '{flatName}' would replace the source image");
+                    }
+
                     flatTemp = TempName(flatFull);
                     ulong capacity = (size + 511) / 512;
                     using (var flat = File.OpenHandle(flatTemp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
@@ -267,6 +273,14 @@ internal static class VmdkImageWriter
             }
         }
     }
+
+    private static string? SourcePath(IBlockBackend source) => source switch
+    {
+        RawImage raw => raw.Path,
+        VmdkImage vmdk => vmdk.Path,
+        Qcow2.Qcow2Image qcow => qcow.Path,
+        _ => null,
+    };
 
     private static uint NewCid() => (uint)Random.Shared.NextInt64(0, uint.MaxValue);
 
