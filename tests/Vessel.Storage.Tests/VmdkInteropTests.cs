@@ -281,6 +281,26 @@ public sealed class VmdkInteropTests : IDisposable
         Assert.Contains("the parent was changed", error.Message);
     }
 
+    [QemuImgFact]
+    public void Qcow2OverlayOnVmdkReadsThroughTheChain()
+    {
+        string raw = _temp.File("base.raw");
+        WritePatternWithHoles(raw, 4UL << 20, seed: 30);
+        string baseImage = _temp.File("base.vmdk");
+        ImageConverter.Convert(raw, "raw", baseImage, ImageFormat.Vmdk, vmdkSubformat: VmdkSubformat.StreamOptimized);
+        string overlay = _temp.File("overlay.qcow2");
+        Qcow2.Qcow2Image.Create(overlay, 4UL << 20, backingFile: "base.vmdk", backingFormat: "vmdk");
+        AssertSameContent(overlay, raw);
+        using (var disk = DiskImage.Open(overlay))
+        using (var reference = DiskImage.Open(raw, "raw"))
+        {
+            disk.Write(12345 & ~511, TestData.Pattern(70_000 & ~511, 3));
+            reference.Write(12345 & ~511, TestData.Pattern(70_000 & ~511, 3));
+        }
+
+        QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", overlay, raw);
+    }
+
     /// <summary>Random data and text with all-zero holes, grain-sized and smaller, and a short tail.</summary>
     internal static void WritePatternWithHoles(string path, ulong size, int seed)
     {

@@ -155,7 +155,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 // The backing file must open (through its own chain) before the overlay refers to it.
                 string backingPath = Qcow2Image.ResolveBackingPath(settings.File, backing);
                 using var backingDisk = DiskImage.Open(backingPath, backingFormat, readOnly: true);
-                backingFormat ??= backingDisk is Qcow2Image ? "qcow2" : "raw";
+                backingFormat ??= ImageFormatDetector.Detect(backingPath).ToName(); // what Open just probed
                 size = backingDisk.Size;
             }
 
