@@ -301,6 +301,70 @@ public sealed class VmdkInteropTests : IDisposable
         QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", overlay, raw);
     }
 
+    [QemuImgFact]
+    public void GrainTableCacheEvictionKeepsEveryWrite()
+    {
+        string vmdk = _temp.File("evict.vmdk");
+        string raw = _temp.File("evict.raw");
+        ulong size = 1UL << 30; // 32 grain tables
+        VmdkImage.Create(vmdk, size);
+        RawImage.Create(raw, size);
+        using (var a = VmdkImage.Open(vmdk, readOnly: false))
+        using (var b = DiskImage.Open(raw))
+        {
+            foreach (var extent in a.SparseExtents)
+            {
+                extent.MaxCachedTables = 2;
+            }
+
+            var random = new Random(17);
+            for (int i = 0; i < 200; i++)
+            {
+                ulong offset = (ulong)random.NextInt64(0, (long)(size - 8192)) & ~511UL;
+                byte[] data = TestData.Pattern(8192, i);
+                a.Write(offset, data);
+                b.Write(offset, data);
+                Assert.Equal(data, TestData.ReadAll(a, offset, 8192));
+            }
+        }
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+    }
+
+    [QemuImgFact]
+    public void WritesAllocateMissingGrainTables()
+    {
+        // Grain directories may leave tables out (entry 0); a write there appends a table and its redundant copy.
+        string vmdk = _temp.File("sparse-gd.vmdk");
+        string raw = _temp.File("sparse-gd.raw");
+        ulong size = 100UL << 20; // 4 grain tables
+        VmdkImage.Create(vmdk, size);
+        RawImage.Create(raw, size);
+        byte[] file = File.ReadAllBytes(vmdk);
+        foreach (int headerField in new[] { 48, 56 }) // redundant and primary directory
+        {
+            int directory = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(headerField)) * 512;
+            file.AsSpan(directory + 4, 8).Clear(); // tables 1 and 2 are gone
+        }
+
+        File.WriteAllBytes(vmdk, file);
+        using (var a = DiskImage.Open(vmdk))
+        using (var b = DiskImage.Open(raw))
+        {
+            Assert.Equal(new byte[4096], TestData.ReadAll(a, 40UL << 20, 4096));
+            foreach (ulong offset in new[] { (33UL << 20) + 512, (64UL << 20) - 2048, 70UL << 20, 5UL << 20 })
+            {
+                a.Write(offset, TestData.Pattern(4096, (int)(offset >> 9)));
+                b.Write(offset, TestData.Pattern(4096, (int)(offset >> 9)));
+            }
+        }
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+        AssertSameContent(vmdk, raw);
+    }
+
     /// <summary>Random data and text with all-zero holes, grain-sized and smaller, and a short tail.</summary>
     internal static void WritePatternWithHoles(string path, ulong size, int seed)
     {

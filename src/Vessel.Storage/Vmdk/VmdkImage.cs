@@ -68,6 +68,8 @@ public sealed class VmdkImage : IBlockBackend
 
     public IBlockBackend? Parent => _parent;
 
+    internal IEnumerable<VmdkSparseExtent> SparseExtents => _extents.OfType<VmdkSparseExtent>();
+
     public static VmdkImage Open(string path, bool readOnly) => Open(path, readOnly, new BackingChain());
 
     internal static VmdkImage Open(string path, bool readOnly, BackingChain chain, bool openParent = true)

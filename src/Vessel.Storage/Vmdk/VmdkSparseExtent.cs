@@ -16,8 +16,6 @@ namespace Vessel.Storage.Vmdk;
 /// </remarks>
 internal sealed class VmdkSparseExtent : VmdkExtent
 {
-    /// <summary>Grain tables held in memory before dirty ones are written back and the cache emptied (8 MiB at 512 entries).</summary>
-    private const int MaxCachedTables = 4096;
 
     /// <summary>Grain table entries are 32-bit sector numbers, so an extent file cannot pass 2 TiB.</summary>
     private const ulong MaxFileSectors = 1UL << 32;
@@ -70,6 +68,9 @@ internal sealed class VmdkSparseExtent : VmdkExtent
     }
 
     public VmdkSparseHeader Header => _header;
+
+    /// <summary>Grain tables held in memory before dirty ones are written back and the cache emptied (8 MiB at 512 entries).</summary>
+    internal int MaxCachedTables { get; set; } = 4096;
 
     public int GrainSize => _grainBytes;
 
