@@ -365,6 +365,44 @@ public sealed class VmdkInteropTests : IDisposable
         AssertSameContent(vmdk, raw);
     }
 
+    [QemuImgFact]
+    public void ZeroedGrainsWrittenByQemuReadAsZeroes()
+    {
+        string raw = _temp.File("zg.raw");
+        ulong size = 4UL << 20;
+        WritePatternWithHoles(raw, size, seed: 44);
+        string vmdk = _temp.File("zg.vmdk");
+        QemuImg.Succeed("convert", "-f", "raw", "-O", "vmdk", "-o", "zeroed_grain=on", raw, vmdk);
+        string qemuIo = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(QemuImg.Path!)!, "qemu-io");
+        using (var process = System.Diagnostics.Process.Start(qemuIo, ["-f", "vmdk", "-c", "write -z 0 196608", vmdk]))
+        {
+            process.WaitForExit();
+            Assert.Equal(0, process.ExitCode);
+        }
+
+        // The first grain table entries are now "zeroed grain" (1), not unallocated (0).
+        byte[] file = File.ReadAllBytes(vmdk);
+        int directory = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(56)) * 512;
+        int table = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(directory)) * 512;
+        Assert.Equal(1u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(table)));
+
+        using (var reference = DiskImage.Open(raw, "raw"))
+        {
+            reference.WriteZeroes(0, 196608);
+        }
+
+        AssertSameContent(vmdk, raw);
+        using (var disk = DiskImage.Open(vmdk))
+        using (var reference = DiskImage.Open(raw, "raw"))
+        {
+            disk.Write(70_000 & ~511, TestData.Pattern(1024, 1)); // a write into a zeroed grain allocates it
+            reference.Write(70_000 & ~511, TestData.Pattern(1024, 1));
+        }
+
+        QemuImg.Succeed("check", vmdk);
+        QemuImg.Succeed("compare", "-f", "vmdk", "-F", "raw", vmdk, raw);
+    }
+
     /// <summary>Random data and text with all-zero holes, grain-sized and smaller, and a short tail.</summary>
     internal static void WritePatternWithHoles(string path, ulong size, int seed)
     {
