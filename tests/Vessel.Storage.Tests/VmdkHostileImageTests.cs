@@ -150,6 +150,22 @@ public sealed class VmdkHostileImageTests : IDisposable
     }
 
     [Fact]
+    public void ExtentLinkLeavingTheFolderIsRefused()
+    {
+        using var outside = new TempFolder();
+        File.WriteAllBytes(outside.File("secret.bin"), new byte[1 << 20]);
+        File.CreateSymbolicLink(_temp.File("link.bin"), outside.File("secret.bin"));
+        string path = WriteDescriptor("desc.vmdk", "RW 2048 FLAT \"link.bin\" 0");
+        Assert.Contains("is a link that leaves the descriptor's folder", Refused(path));
+
+        File.WriteAllBytes(_temp.File("inside.bin"), new byte[1 << 20]);
+        File.CreateSymbolicLink(_temp.File("inner-link.bin"), _temp.File("inside.bin"));
+        string ok = WriteDescriptor("ok.vmdk", "RW 2048 FLAT \"inner-link.bin\" 0");
+        using var disk = DiskImage.Open(ok, readOnly: true);
+        Assert.Equal(1UL << 20, disk.Size);
+    }
+
+    [Fact]
     public void SparseExtentOfWrongCapacityIsRefused()
     {
         VmdkImage.Create(_temp.File("part.vmdk"), 1 << 20);

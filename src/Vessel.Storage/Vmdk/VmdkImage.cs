@@ -354,6 +354,22 @@ public sealed class VmdkImage : IBlockBackend
             throw new DiskImageException($"{descriptorPath}: VMDK extent '{fileName}' is the descriptor file itself");
         }
 
+        // A symbolic link inside the folder must not lead out of it either.
+        FileSystemInfo? target = null;
+        try
+        {
+            target = File.ResolveLinkTarget(full, returnFinalTarget: true);
+        }
+        catch (IOException)
+        {
+            // Not a link, or missing: opening it reports the problem.
+        }
+
+        if (target is not null && !System.IO.Path.GetFullPath(target.FullName).StartsWith(prefix, StringComparison.Ordinal))
+        {
+            throw new DiskImageException($"{descriptorPath}: VMDK extent '{fileName}' is a link that leaves the descriptor's folder");
+        }
+
         return full;
     }
 
