@@ -58,7 +58,7 @@ public sealed class VmdkDescriptorTests
         File.WriteAllBytes(temp.File("b.bin"), TestData.Pattern(8192, 2));
         string path = temp.File("mixed.vmdk");
         File.WriteAllText(path, "# Disk DescriptorFile\nversion=1\nCID=1\nparentCID=ffffffff\ncreateType=\"custom\"\n" +
-            "RW 8 FLAT \"a.bin\" 0\nRW 4 ZERO\nRDONLY 8 FLAT \"b.bin\" 8\n");
+            "RW 8 FLAT \"a.bin\" 0\r\nRW\t4 ZERO\nRDONLY  8  FLAT  \"b.bin\"  8\n");
         using var disk = DiskImage.Open(path);
         Assert.Equal(20UL * 512, disk.Size);
         Assert.Equal(TestData.Pattern(4096, 1), TestData.ReadAll(disk, 0, 4096));

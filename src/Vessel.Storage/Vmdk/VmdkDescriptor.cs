@@ -84,7 +84,7 @@ internal sealed class VmdkDescriptor
         string[] lines = text.Split('\n');
         for (int number = 1; number <= lines.Length; number++)
         {
-            string line = lines[number - 1].Trim();
+            string line = lines[number - 1].Replace('\t', ' ').Trim(); // fields may be separated by tabs
             if (line.Length == 0 || line[0] == '#')
             {
                 continue;
