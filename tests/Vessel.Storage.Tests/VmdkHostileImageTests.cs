@@ -227,6 +227,18 @@ public sealed class VmdkHostileImageTests : IDisposable
         Assert.Contains("expects 12345678", Refused(child));
     }
 
+    [Theory]
+    [InlineData(VmdkSubformat.MonolithicSparse, 0UL, "at least 512 bytes")]
+    [InlineData(VmdkSubformat.StreamOptimized, 0UL, "at least 512 bytes")]
+    [InlineData(VmdkSubformat.MonolithicFlat, 0UL, "at least 512 bytes")]
+    [InlineData(VmdkSubformat.MonolithicSparse, 3UL << 40, "at most 2 TiB")]
+    public void UnusableSizesAreRefusedAtCreation(VmdkSubformat subformat, ulong size, string expected)
+    {
+        string path = _temp.File("size.vmdk");
+        Assert.Contains(expected, Assert.Throws<DiskImageException>(() => VmdkImage.Create(path, size, subformat)).Message);
+        Assert.Empty(Directory.GetFiles(_temp.Path));
+    }
+
     [Fact]
     public void FlatConvertNeverOverwritesItsSource()
     {

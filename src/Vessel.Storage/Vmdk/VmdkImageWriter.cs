@@ -60,6 +60,12 @@ internal static class VmdkImageWriter
         Action<ulong, ulong>? progress,
         CancellationToken cancellationToken)
     {
+        if (size == 0)
+        {
+            // An extent of 0 sectors is not valid in a descriptor (and QEMU cannot open such an image either).
+            throw new DiskImageException($"{path}: a VMDK image needs a size of at least 512 bytes");
+        }
+
         if (size > (ulong)long.MaxValue - 511)
         {
             throw new DiskImageException($"{path}: size {size} is too large");
