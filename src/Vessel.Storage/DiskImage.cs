@@ -1,6 +1,8 @@
 using Microsoft.Win32.SafeHandles;
 using Vessel.Storage.Qcow2;
 using Vessel.Storage.Vhd;
+using Vessel.Storage.Vdi;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -11,7 +13,7 @@ public static class DiskImage
     public const int MaxBackingChainDepth = 32;
 
     /// <summary>
-    /// Opens <paramref name="path"/> as <paramref name="format"/> ("raw", "qcow2", "vpc"), or probes the content when null.
+    /// Opens <paramref name="path"/> as <paramref name="format"/> ("raw", "qcow2", "vpc", "vmdk", "vdi"), or probes the content when null.
     /// Backing files are opened read-only. Throws <see cref="DiskImageException"/> with a message for the user.
     /// </summary>
     public static IBlockBackend Open(string path, string? format = null, bool readOnly = false) =>
@@ -24,9 +26,9 @@ public static class DiskImage
         if (format is null)
         {
             kind = ImageFormatDetector.Detect(path);
-            if (kind is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
+            if (kind is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
-                throw new DiskImageException($"{path}: image format '{kind.ToName()}' is not supported yet (supported: raw, qcow2, vpc)");
+                throw new DiskImageException($"{path}: image format '{kind.ToName()}' is not supported yet (supported: raw, qcow2, vpc, vmdk, vdi)");
             }
         }
         else
@@ -38,6 +40,8 @@ public static class DiskImage
         {
             ImageFormat.Qcow2 => Qcow2Image.Open(path, readOnly, chain),
             ImageFormat.Vhd => VhdImage.Open(path, readOnly, chain),
+            ImageFormat.Vmdk => VmdkImage.Open(path, readOnly, chain),
+            ImageFormat.Vdi => VdiImage.Open(path, readOnly),
             _ => RawImage.Open(path, readOnly),
         };
     }

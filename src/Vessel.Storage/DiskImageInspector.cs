@@ -1,5 +1,7 @@
 using Vessel.Storage.Qcow2;
 using Vessel.Storage.Vhd;
+using Vessel.Storage.Vdi;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -23,6 +25,17 @@ public static class DiskImageInspector
                 ClusterSize = blockSize == 0 ? null : (int)blockSize,
                 BackingFile = parent,
             };
+        }
+
+        if (kind == ImageFormat.Vmdk)
+        {
+            return VmdkImage.Inspect(path);
+        }
+
+        if (kind == ImageFormat.Vdi)
+        {
+            var vdi = VdiImage.ReadHeader(file, path);
+            return new DiskImageInfo { Path = path, Format = kind, VirtualSize = vdi.DiskSize, FileLength = length, ClusterSize = (int)vdi.BlockSize };
         }
 
         if (kind != ImageFormat.Qcow2)

@@ -1,5 +1,7 @@
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
 using Vessel.Storage.Vhd;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -12,7 +14,8 @@ public static class ImageConverter
     private const int ChunkSize = 1 << 20;
 
     /// <param name="progress">Called with (bytes done, total bytes) after each chunk.</param>
-    /// <param name="options">Target-format options in qemu-img's <c>-o</c> syntax (vpc: <see cref="VhdCreateOptions"/>).</param>
+    /// <param name="options">vpc target options in qemu-img's <c>-o</c> syntax (<see cref="VhdCreateOptions"/>).</param>
+    /// <param name="vmdkSubformat">Layout of a vmdk target (qemu-img's <c>-o subformat=</c>).</param>
     public static void Convert(
         string sourcePath,
         string? sourceFormat,
@@ -22,11 +25,12 @@ public static class ImageConverter
         int clusterBits = 16,
         Action<ulong, ulong>? progress = null,
         CancellationToken cancellationToken = default,
-        string? options = null)
+        string? options = null,
+        VmdkSubformat vmdkSubformat = VmdkSubformat.MonolithicSparse)
     {
-        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
+        if (targetFormat is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd or ImageFormat.Vmdk or ImageFormat.Vdi))
         {
-            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vpc)");
+            throw new DiskImageException($"cannot write images in format '{targetFormat.ToName()}' (supported: raw, qcow2, vpc, vmdk, vdi)");
         }
 
         if (!string.IsNullOrWhiteSpace(options) && targetFormat != ImageFormat.Vhd)
@@ -48,6 +52,12 @@ public static class ImageConverter
         }
 
         using var source = DiskImage.Open(sourcePath, sourceFormat, readOnly: true);
+        if (targetFormat == ImageFormat.Vmdk)
+        {
+            VmdkImage.CreateCopy(source, fullTarget, vmdkSubformat, progress, cancellationToken); // writes its own temp files
+            return;
+        }
+
         string temp = Path.Combine(Path.GetDirectoryName(fullTarget) ?? ".", $".{Path.GetFileName(fullTarget)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -62,6 +72,13 @@ public static class ImageConverter
             {
                 VhdImage.Create(temp, source.Size, vhdOptions.Type, forceSize: vhdOptions.ForceSize);
                 using var target = VhdImage.Open(temp, readOnly: false);
+                Copy(source, target, compress: false, progress, cancellationToken);
+                target.Flush();
+            }
+            else if (targetFormat == ImageFormat.Vdi)
+            {
+                VdiImage.Create(temp, source.Size);
+                using var target = VdiImage.Open(temp, readOnly: false);
                 Copy(source, target, compress: false, progress, cancellationToken);
                 target.Flush();
             }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
 
@@ -47,7 +47,7 @@ public static class ImageFormatDetector
         }
 
         // VMDK: hosted sparse extent magic "KDMV", or a text descriptor file.
-        if (head.StartsWith("KDMV"u8) || head.StartsWith("COWD"u8) || StartsWithText(head, "# Disk DescriptorFile"))
+        if (head.StartsWith("KDMV"u8) || head.StartsWith("COWD"u8) || VmdkDescriptor.LooksLikeDescriptor(head))
         {
             return ImageFormat.Vmdk;
         }
@@ -62,7 +62,4 @@ public static class ImageFormatDetector
     }
 
     private static ReadOnlySpan<byte> Qcow2Magic => [(byte)'Q', (byte)'F', (byte)'I', 0xfb];
-
-    private static bool StartsWithText(ReadOnlySpan<byte> data, string text) =>
-        data.StartsWith(Encoding.ASCII.GetBytes(text));
 }

@@ -43,12 +43,12 @@ public static class ImageFormatNames
     {
         if (!TryParse(name, out var format))
         {
-            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2, vpc)");
+            throw new DiskImageException($"unknown image format '{name}' (supported: raw, qcow2, vpc, vmdk, vdi)");
         }
 
-        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
+        if (format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd or ImageFormat.Vmdk or ImageFormat.Vdi))
         {
-            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2, vpc)");
+            throw new DiskImageException($"image format '{name}' is not supported yet (supported: raw, qcow2, vpc, vmdk, vdi)");
         }
 
         return format;

@@ -2,10 +2,11 @@ using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Vessel.Storage;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vpc [-o OPTIONS] [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
+/// <summary><c>vessel img convert [-f FMT] -O raw|qcow2|vpc|vmdk|vdi [-o OPTIONS] [-c] SRC DST</c>: copies a disk into a new image, sparse.</summary>
 public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -21,12 +22,12 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         public string? SourceFormat { get; init; }
 
         [CommandOption("-O|--output-format <FORMAT>")]
-        [Description("raw, qcow2 or vpc (VHD).")]
+        [Description("raw, qcow2, vpc (VHD), vmdk or vdi.")]
         [DefaultValue("raw")]
         public string TargetFormat { get; init; } = "raw";
 
         [CommandOption("-o|--options <OPTIONS>")]
-        [Description("vpc only: subformat=dynamic|fixed, force_size=on|off (comma-separated).")]
+        [Description("Output format options as qemu-img: vpc takes subformat=dynamic|fixed and force_size=on|off; vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized.")]
         public string? Options { get; init; }
 
         [CommandOption("-c|--compress")]
@@ -39,9 +40,25 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
+            if (!ImageFormatNames.TryParse(TargetFormat, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
-                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2 or vpc)");
+                return ValidationResult.Error($"unsupported output format '{TargetFormat}' (raw, qcow2, vpc, vmdk or vdi)");
+            }
+
+            if (!FormatOptions.TryParse(Options, out var options, out string optionError))
+            {
+                return ValidationResult.Error(optionError);
+            }
+
+            string[] known = format switch
+            {
+                ImageFormat.Vmdk => ["subformat"],
+                ImageFormat.Vhd => ["subformat", "force_size"],
+                _ => [],
+            };
+            if (FormatOptions.Unknown(options, TargetFormat, known) is { } unknown)
+            {
+                return ValidationResult.Error(unknown);
             }
 
             return Compress && format != ImageFormat.Qcow2
@@ -55,9 +72,13 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
         try
         {
             var target = ImageFormatNames.ParseSupported(settings.TargetFormat);
+            FormatOptions.TryParse(settings.Options, out var options, out _);
+            // -o goes to the format that understands it: VHD parses its own text, VMDK takes the subformat.
+            string? vhdOptions = target == ImageFormat.Vhd ? settings.Options : null;
+            var subformat = target == ImageFormat.Vmdk && options.TryGetValue("subformat", out string? name) ? VmdkSubformatNames.Parse(name) : VmdkSubformat.MonolithicSparse;
             if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
-                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken, options: settings.Options);
+                ImageConverter.Convert(settings.Source, settings.SourceFormat, settings.Target, target, settings.Compress, cancellationToken: cancellationToken, options: vhdOptions, vmdkSubformat: subformat);
                 return 0;
             }
 
@@ -79,7 +100,8 @@ public sealed class ImgConvertCommand : Command<ImgConvertCommand.Settings>
                             task.Value = done;
                         },
                         cancellationToken: cancellationToken,
-                        options: settings.Options);
+                        options: vhdOptions,
+                        vmdkSubformat: subformat);
                     task.Value = task.MaxValue;
                 });
             return 0;

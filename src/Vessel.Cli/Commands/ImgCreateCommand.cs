@@ -4,11 +4,13 @@ using Spectre.Console.Cli;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
 using Vessel.Storage.Vhd;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel img create -f raw|qcow2|vpc [-b BACKING -F FMT] [-o OPTIONS] FILE [SIZE]</c>: creates an empty disk image.</summary>
+/// <summary><c>vessel img create -f raw|qcow2|vpc|vmdk|vdi [-b BACKING [-F FMT]] [-o OPTIONS] FILE [SIZE]</c>: creates an empty disk image.</summary>
 public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -22,12 +24,16 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         public string? Size { get; init; }
 
         [CommandOption("-f|--format <FORMAT>")]
-        [Description("raw, qcow2 or vpc (VHD).")]
+        [Description("raw, qcow2, vpc (VHD), vmdk or vdi.")]
         [DefaultValue("raw")]
         public string Format { get; init; } = "raw";
 
+        [CommandOption("-o|--options <OPTIONS>")]
+        [Description("Format options as qemu-img: vpc takes subformat=dynamic|fixed and force_size=on|off; vmdk takes subformat=monolithicSparse (default), monolithicFlat or streamOptimized; vdi takes static=on|off.")]
+        public string? Options { get; init; }
+
         [CommandOption("-b|--backing <FILE>")]
-        [Description("qcow2: backing file; vpc: parent of a differencing disk. Relative to the new image's folder unless absolute.")]
+        [Description("qcow2 or vmdk: backing file; vpc: parent of a differencing disk. Relative to the new image's folder unless absolute.")]
         public string? Backing { get; init; }
 
         [CommandOption("-F|--backing-format <FORMAT>")]
@@ -38,30 +44,36 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
         [Description("qcow2 only: cluster size, a power of two from 512 to 2M.")]
         public string? ClusterSize { get; init; }
 
-        [CommandOption("-o|--options <OPTIONS>")]
-        [Description("vpc only: subformat=dynamic|fixed, force_size=on|off (comma-separated).")]
-        public string? Options { get; init; }
-
         public override ValidationResult Validate()
         {
-            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd))
+            if (!ImageFormatNames.TryParse(Format, out var format) || format is not (ImageFormat.Raw or ImageFormat.Qcow2 or ImageFormat.Vhd or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
-                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2 or vpc)");
+                return ValidationResult.Error($"unsupported format '{Format}' (raw, qcow2, vpc, vmdk or vdi)");
             }
 
-            if (format == ImageFormat.Vhd && (ClusterSize is not null || BackingFormat is not null))
+            if (format == ImageFormat.Vhd && BackingFormat is not null)
             {
-                return ValidationResult.Error("--cluster-size and --backing-format need -f qcow2 (a VHD's parent is probed)");
+                return ValidationResult.Error("--backing-format does not apply to -f vpc (a VHD's parent is probed)");
             }
 
-            if (format != ImageFormat.Vhd && Options is not null)
+            if (format != ImageFormat.Qcow2 && ClusterSize is not null)
             {
-                return ValidationResult.Error("-o needs -f vpc");
+                return ValidationResult.Error("--cluster-size needs -f qcow2");
             }
 
-            if (format == ImageFormat.Raw && (Backing is not null || ClusterSize is not null))
+            if (format is ImageFormat.Raw or ImageFormat.Vdi && Backing is not null)
             {
-                return ValidationResult.Error("--backing and --cluster-size need -f qcow2");
+                return ValidationResult.Error("--backing needs -f qcow2, vmdk or vpc");
+            }
+
+            if (!FormatOptions.TryParse(Options, out var options, out string optionError))
+            {
+                return ValidationResult.Error(optionError);
+            }
+
+            if (FormatOptions.Unknown(options, Format, format switch { ImageFormat.Vmdk => ["subformat"], ImageFormat.Vdi => ["static"], ImageFormat.Vhd => ["subformat", "force_size"], _ => [] }) is { } unknown)
+            {
+                return ValidationResult.Error(unknown);
             }
 
             if (Size is null && Backing is null)
@@ -107,6 +119,44 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 return 0;
             }
 
+            if (format == ImageFormat.Vdi)
+            {
+                FormatOptions.TryParse(settings.Options, out var vdiOptions, out _);
+                string staticOption = vdiOptions.GetValueOrDefault("static", "off");
+                if (staticOption is not ("on" or "off"))
+                {
+                    Console.Error.WriteLine($"vessel img create: static={staticOption}: expected on or off");
+                    return 2;
+                }
+
+                bool fixedSize = staticOption == "on";
+                DataSize.TryParse(settings.Size, out ulong vdiSize);
+                VdiImage.Create(settings.File, vdiSize, fixedSize);
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vdi size={vdiSize} static={(fixedSize ? "on" : "off")}");
+                return 0;
+            }
+
+            if (format == ImageFormat.Vmdk)
+            {
+                FormatOptions.TryParse(settings.Options, out var options, out _);
+                var subformat = options.TryGetValue("subformat", out string? name) ? VmdkSubformatNames.Parse(name) : VmdkSubformat.MonolithicSparse;
+                ulong vmdkSize;
+                if (settings.Size is null)
+                {
+                    using var parent = DiskImage.Open(Qcow2Image.ResolveBackingPath(settings.File, settings.Backing!), settings.BackingFormat, readOnly: true);
+                    vmdkSize = parent.Size;
+                }
+                else
+                {
+                    DataSize.TryParse(settings.Size, out vmdkSize);
+                }
+
+                VmdkImage.Create(settings.File, vmdkSize, subformat, settings.Backing);
+                string parentNote = settings.Backing is null ? string.Empty : $" backing_file={settings.Backing}";
+                Console.WriteLine($"Formatting '{settings.File}', fmt=vmdk size={vmdkSize} subformat={subformat.ToName()}{parentNote}");
+                return 0;
+            }
+
             int clusterBits = 16;
             if (settings.ClusterSize is not null)
             {
@@ -127,7 +177,7 @@ public sealed class ImgCreateCommand : Command<ImgCreateCommand.Settings>
                 // The backing file must open (through its own chain) before the overlay refers to it.
                 string backingPath = Qcow2Image.ResolveBackingPath(settings.File, backing);
                 using var backingDisk = DiskImage.Open(backingPath, backingFormat, readOnly: true);
-                backingFormat ??= backingDisk switch { Qcow2Image => "qcow2", VhdImage => "vpc", _ => "raw" };
+                backingFormat ??= ImageFormatDetector.Detect(backingPath).ToName(); // what Open just probed
                 size = backingDisk.Size;
             }
 
