@@ -1,6 +1,6 @@
 namespace Vessel.Storage;
 
-/// <summary>The on-disk formats Vessel recognises. <see cref="Raw"/>, <see cref="Qcow2"/> and <see cref="Vhd"/> can be opened so far.</summary>
+/// <summary>The on-disk formats Vessel recognises, reads and writes (detected by content, see <see cref="ImageFormatDetector"/>).</summary>
 public enum ImageFormat
 {
     Raw,

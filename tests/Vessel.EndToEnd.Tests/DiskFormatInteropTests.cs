@@ -2,7 +2,7 @@
 namespace Vessel.EndToEnd.Tests;
 
 /// <summary>
-/// A guest writes a known pattern to /dev/vda on a disk image that qemu-img created; after power-off,
+/// A guest writes a known pattern to /dev/vda on a qcow2, VHD or VMDK image that qemu-img created; after power-off,
 /// <c>qemu-img convert -O raw</c> of the image gives back exactly that pattern and <c>qemu-img check</c> is clean.
 /// </summary>
 [Collection(GuestKitCollection.Name)]
@@ -20,6 +20,7 @@ public sealed class DiskFormatInteropTests : IDisposable
     [InlineData("qcow2", "")]
     [InlineData("vpc", "subformat=dynamic,force_size=on")]
     [InlineData("vpc", "subformat=fixed,force_size=on")]
+    [InlineData("vmdk", "subformat=monolithicSparse")]
     public async Task GuestPatternSurvivesInTheImage(string format, string options)
     {
         string image = Path.Combine(_dir, $"disk.{format}");
