@@ -1,7 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using Vessel.Storage.Qcow2;
-using Vessel.Storage.Vhd;
 using Vessel.Storage.Vdi;
+using Vessel.Storage.Vhd;
 using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;

@@ -1,6 +1,6 @@
 using Vessel.Storage.Qcow2;
-using Vessel.Storage.Vhd;
 using Vessel.Storage.Vdi;
+using Vessel.Storage.Vhd;
 using Vessel.Storage.Vmdk;
 
 namespace Vessel.Storage;
