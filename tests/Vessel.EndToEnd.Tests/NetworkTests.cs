@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Vessel.Cli.Benchmarks;
+using Vessel.Images;
 
 namespace Vessel.EndToEnd.Tests;
 
@@ -46,6 +48,39 @@ public sealed class NetworkTests
         Assert.Equal("hello-from-guest-42\n", body);
         await vessel.SendAsync("poweroff -f\n");
         Assert.Equal(0, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+    }
+
+    [GuestKitFact]
+    public async Task MalformedFramesAndASynFloodFromTheGuestLeaveTheNatWorking()
+    {
+        // tests/guest/net-fuzz.c sends runts, bad IPv4/TCP/UDP/ICMP/ARP headers, fragments, giants and 10,000
+        // never-completed SYNs through a raw socket; afterwards a normal download must still work.
+        var kit = await new GuestKit().TryGetCachedAsync() ?? throw new InvalidOperationException("no guest kit");
+        string initrd = Path.Combine(Path.GetTempPath(), $"vessel-fuzz-{Guid.NewGuid():N}.cpio.gz");
+        byte[] fuzz = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "guest", "net-fuzz"));
+        BenchmarkInitramfs.Build(kit.Initramfs, initrd, [("net-fuzz", fuzz)]);
+        try
+        {
+            byte[] payload = RandomNumberGenerator.GetBytes(256 << 10);
+            using var server = new TcpListener(IPAddress.Loopback, 0);
+            server.Start();
+            int port = ((IPEndPoint)server.LocalEndpoint).Port;
+            var serving = ServeOnceAsync(server, payload);
+
+            await using var vessel = VesselProcess.Start("run", "--initrd", initrd);
+            await vessel.SendAsync(
+                $"net-fuzz eth0 100; wget -q -O /tmp/f http://10.0.2.2:{port}/file && sha256sum /tmp/f; echo FUZZ-$((1+1))-DONE; poweroff -f\n");
+            int done = await vessel.WaitForAsync("FUZZ-2-DONE", TimeSpan.FromMinutes(8));
+            string output = vessel.Output[..done];
+            Assert.Matches(@"FUZZ-SENT \d{5}", output);
+            Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(payload)), output);
+            Assert.Equal(0, await vessel.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            await serving;
+        }
+        finally
+        {
+            File.Delete(initrd);
+        }
     }
 
     [GuestKitFact]

@@ -12,7 +12,18 @@ namespace Vessel.Cli.Benchmarks;
 public static class BenchmarkInitramfs
 {
     /// <summary>Writes kit initramfs + /bin/&lt;program&gt; for each embedded resource name into <paramref name="target"/>.</summary>
-    public static void Build(string kitInitramfs, string target, params string[] programs)
+    public static void Build(string kitInitramfs, string target, params string[] programs) =>
+        Build(kitInitramfs, target, programs.Select(program =>
+        {
+            using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(program)
+                ?? throw new InvalidOperationException($"The {program} resource is missing from this build.");
+            byte[] bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            return (program, bytes);
+        }));
+
+    /// <summary>Writes kit initramfs + /bin/&lt;name&gt; for each (name, executable) into <paramref name="target"/>.</summary>
+    public static void Build(string kitInitramfs, string target, IEnumerable<(string Name, byte[] Executable)> programs)
     {
         using var output = File.Create(target);
         using (var kit = File.OpenRead(kitInitramfs))
@@ -22,13 +33,9 @@ public static class BenchmarkInitramfs
 
         using var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true);
         using var cpio = new CpioArchiveWriter(gzip, leaveOpen: true);
-        foreach (string program in programs)
+        foreach (var (name, executable) in programs)
         {
-            using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream(program)
-                ?? throw new InvalidOperationException($"The {program} resource is missing from this build.");
-            byte[] bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            cpio.AddFile($"bin/{program}", bytes, CpioArchiveWriter.ExecutableMode);
+            cpio.AddFile($"bin/{name}", executable, CpioArchiveWriter.ExecutableMode);
         }
     }
 }
