@@ -235,7 +235,16 @@ internal sealed class TcpConnection
         lastAdvertisedWindow = AdvertisedWindow;
         _ = ReadHostAsync(host!);
         _ = WriteHostAsync(host!);
-        readPermit.Release();
+        GrantRead();
+    }
+
+    /// <summary>Lets the host reader take one more chunk (at most one permit is ever outstanding).</summary>
+    private void GrantRead()
+    {
+        if (readPermit.CurrentCount == 0)
+        {
+            readPermit.Release();
+        }
     }
 
     private bool InWindow(uint sequence) => (int)(sequence - rcvNxt) >= 0 && (int)(sequence - rcvNxt) < Math.Max(1, AdvertisedWindow);
@@ -268,7 +277,7 @@ internal sealed class TcpConnection
             if (readerParked && !hostEof && toGuest.Free >= HostReadChunk)
             {
                 readerParked = false;
-                readPermit.Release();
+                GrantRead();
             }
         }
         else if (advanced == 0 && segment.Payload.Length == 0 && !segment.Has(TcpSegment.Fin) && sndNxt != sndUna
@@ -505,7 +514,7 @@ internal sealed class TcpConnection
                 toGuest.Append(data.AsSpan(0, length));
                 if (toGuest.Free >= HostReadChunk)
                 {
-                    readPermit.Release();
+                    GrantRead();
                 }
                 else
                 {
