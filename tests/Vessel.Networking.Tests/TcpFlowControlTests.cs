@@ -48,11 +48,16 @@ public sealed class TcpFlowControlTests
         guest.Drain();
         Assert.True(acknowledged < 8 << 20, $"{acknowledged} bytes taken while the host read nothing");
 
-        // The host reads everything; the network sends a window update and the guest may continue.
+        // The host reads everything; then the window is open again and the guest's next byte (a window probe) is taken.
         var buffer = new byte[acknowledged];
         await host.GetStream().ReadExactlyAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-        ParsedFrame update = guest.Expect(f => f.IsTcp(50000) && f.Window > 0, 5000);
-        Assert.Equal(sequence, update.Acknowledgment);
+        guest.Drain();
+        guest.Send(GuestFrames.Tcp(GuestFrames.Guest, 50000, GuestFrames.Gateway, port, sequence, 0, Ack | Psh, 65535, [42]));
+        ParsedFrame probeAck = guest.Expect(f => f.IsTcp(50000) && f.Acknowledgment == sequence + 1, 5000);
+        Assert.True(probeAck.Window > 0);
+        var probe = new byte[1];
+        await host.GetStream().ReadExactlyAsync(probe).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(42, probe[0]);
     }
 
     [Fact]
