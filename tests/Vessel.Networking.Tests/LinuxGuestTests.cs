@@ -124,6 +124,10 @@ public sealed class LinuxGuestTests : IDisposable
         UdpReceiveResult answer = await guest.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal("answer"u8.ToArray(), answer.Buffer);
         Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.2.2"), port), answer.RemoteEndPoint);
+
+        byte[] big = RandomNumberGenerator.GetBytes(9000); // the kernel must reassemble our fragments
+        await server.SendAsync(big, got.RemoteEndPoint);
+        Assert.Equal(big, (await guest.ReceiveAsync().WaitAsync(TimeSpan.FromSeconds(5))).Buffer);
     }
 
     [RootWithTunFact]
