@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 
 namespace Vessel.Networking;
@@ -109,7 +108,14 @@ public sealed class UserNetwork : IEthernetPort
         byte[] copy = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(copy);
         guestFrames.Enqueue((copy, frame.Length));
-        wake.Set();
+        try
+        {
+            wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: the frame is dropped with the rest of the queue.
+        }
     }
 
     public void Dispose()
@@ -188,9 +194,8 @@ public sealed class UserNetwork : IEthernetPort
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // A parsing slip must not stop the network for every other flow; count the frame as malformed.
-                    Debug.Fail(e.ToString());
-                    Interlocked.Increment(ref Statistics.malformedFrames);
+                    // A slip on one frame must not stop the network for every other flow: count it and go on.
+                    Interlocked.Increment(ref Statistics.internalErrors);
                 }
                 finally
                 {
@@ -212,7 +217,7 @@ public sealed class UserNetwork : IEthernetPort
         }
     }
 
-    private static void RunGuarded(Action action)
+    private void RunGuarded(Action action)
     {
         try
         {
@@ -220,7 +225,7 @@ public sealed class UserNetwork : IEthernetPort
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Debug.Fail(e.ToString());
+            Interlocked.Increment(ref Statistics.internalErrors);
         }
     }
 
