@@ -10,7 +10,7 @@ namespace Vessel.Networking;
 /// host I/O tasks run on the network thread. Buffers are bounded both ways: host bytes are read only while the
 /// guest-bound ring has room, and the window we advertise to the guest is what the host socket has not yet taken.
 /// </summary>
-internal sealed class TcpConnection
+internal sealed partial class TcpConnection
 {
     public const int OurMss = 1460;
     private const int ToGuestCapacity = 128 * 1024;
@@ -89,21 +89,6 @@ internal sealed class TcpConnection
         var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         host = socket;
         _ = ConnectAsync(socket, target);
-    }
-
-    private async Task ConnectAsync(Socket socket, System.Net.IPEndPoint target)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted.Token);
-            timeout.CancelAfter(network.Options.TcpHandshakeTimeout);
-            await socket.ConnectAsync(target, timeout.Token);
-            network.Post(OnHostConnected);
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            network.Post(() => Abort(sendReset: true));
-        }
     }
 
     private void OnHostConnected()
@@ -235,7 +220,16 @@ internal sealed class TcpConnection
         lastAdvertisedWindow = AdvertisedWindow;
         _ = ReadHostAsync(host!);
         _ = WriteHostAsync(host!);
-        readPermit.Release();
+        GrantRead();
+    }
+
+    /// <summary>Lets the host reader take one more chunk (at most one permit is ever outstanding).</summary>
+    private void GrantRead()
+    {
+        if (readPermit.CurrentCount == 0)
+        {
+            readPermit.Release();
+        }
     }
 
     private bool InWindow(uint sequence) => (int)(sequence - rcvNxt) >= 0 && (int)(sequence - rcvNxt) < Math.Max(1, AdvertisedWindow);
@@ -268,8 +262,14 @@ internal sealed class TcpConnection
             if (readerParked && !hostEof && toGuest.Free >= HostReadChunk)
             {
                 readerParked = false;
-                readPermit.Release();
+                GrantRead();
             }
+        }
+        else if (advanced == 0 && previousWindow == 0 && guestWindow > 0 && sndNxt != sndUna)
+        {
+            // The window reopened while a probe byte was outstanding (the guest discarded it): resend from sndUna now.
+            sndNxt = sndUna;
+            finSent = false;
         }
         else if (advanced == 0 && segment.Payload.Length == 0 && !segment.Has(TcpSegment.Fin) && sndNxt != sndUna
             && previousWindow == guestWindow && ++duplicateAcks == 3)
@@ -452,130 +452,6 @@ internal sealed class TcpConnection
             retransmitAt = long.MaxValue;
             aborted.Cancel();
             host?.Dispose();
-        }
-    }
-
-    // ---- host side (these two tasks run on the thread pool and talk to the network thread via Post) ----
-
-    private async Task ReadHostAsync(Socket socket)
-    {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(HostReadChunk);
-        try
-        {
-            while (true)
-            {
-                await readPermit.WaitAsync(aborted.Token);
-                int received = await socket.ReceiveAsync(buffer.AsMemory(0, HostReadChunk), SocketFlags.None, aborted.Token);
-                byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(received, 1));
-                buffer.AsSpan(0, received).CopyTo(copy);
-                network.Post(() => OnHostData(copy, received));
-                if (received == 0)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            if (!aborted.IsCancellationRequested)
-            {
-                network.Post(() => Abort(sendReset: true));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private void OnHostData(byte[] data, int length)
-    {
-        try
-        {
-            if (State != TcpState.Established)
-            {
-                return;
-            }
-            if (length == 0)
-            {
-                hostEof = true;
-            }
-            else
-            {
-                toGuest.Append(data.AsSpan(0, length));
-                if (toGuest.Free >= HostReadChunk)
-                {
-                    readPermit.Release();
-                }
-                else
-                {
-                    readerParked = true;
-                }
-            }
-            TrySendData();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(data);
-        }
-    }
-
-    private async Task WriteHostAsync(Socket socket)
-    {
-        try
-        {
-            while (true)
-            {
-                await writeSignal.WaitAsync(aborted.Token);
-                while (toHost.TryDequeue(out var chunk))
-                {
-                    try
-                    {
-                        int sent = 0;
-                        while (sent < chunk.Length)
-                        {
-                            sent += await socket.SendAsync(chunk.Buffer.AsMemory(sent, chunk.Length - sent), SocketFlags.None, aborted.Token);
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(chunk.Buffer);
-                    }
-                    int written = chunk.Length;
-                    network.Post(() => OnHostWritten(written));
-                }
-                if (shutdownHostAfterDrain && toHost.IsEmpty)
-                {
-                    socket.Shutdown(SocketShutdown.Send);
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            if (!aborted.IsCancellationRequested)
-            {
-                network.Post(() => Abort(sendReset: true));
-            }
-        }
-    }
-
-    private void OnHostWritten(int count)
-    {
-        if (State != TcpState.Established)
-        {
-            return;
-        }
-        toHostOutstanding -= count;
-        CheckClosed();
-        if (State != TcpState.Established)
-        {
-            return;
-        }
-        // Window update (RFC 9293 §3.8.6.2.2): tell the guest once the window has opened by at least one MSS.
-        if (AdvertisedWindow - lastAdvertisedWindow >= OurMss || (lastAdvertisedWindow == 0 && AdvertisedWindow > 0))
-        {
-            SendAck();
         }
     }
 

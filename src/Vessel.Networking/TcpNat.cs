@@ -49,6 +49,7 @@ internal sealed class TcpNat : IDisposable
             }
             catch (SocketException)
             {
+                await Task.Delay(50); // e.g. out of file descriptors: back off rather than spin
                 continue;
             }
             catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)

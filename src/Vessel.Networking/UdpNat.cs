@@ -215,7 +215,8 @@ internal sealed class UdpNat : IDisposable
                 }
                 catch (SocketException)
                 {
-                    continue; // a previous reply's ICMP error; the listener itself is fine
+                    await Task.Delay(10); // a previous reply's ICMP error, or a transient failure: back off rather than spin
+                    continue;
                 }
                 byte[] copy = buffer.AsSpan(0, result.ReceivedBytes).ToArray();
                 var peer = (IPEndPoint)result.RemoteEndPoint;

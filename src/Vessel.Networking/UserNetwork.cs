@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 
 namespace Vessel.Networking;
@@ -23,6 +22,7 @@ public sealed class UserNetwork : IEthernetPort
     internal const int Ipv4HeaderLength = 20;
     internal const int TransportOffset = EthernetHeaderLength + Ipv4HeaderLength;
     internal const int MaxFrameLength = EthernetHeaderLength + 65535;
+    internal const int LinkMtu = 1500;
     internal const byte ProtocolIcmp = 1;
     internal const byte ProtocolTcp = 6;
     internal const byte ProtocolUdp = 17;
@@ -108,7 +108,14 @@ public sealed class UserNetwork : IEthernetPort
         byte[] copy = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(copy);
         guestFrames.Enqueue((copy, frame.Length));
-        wake.Set();
+        try
+        {
+            wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: the frame is dropped with the rest of the queue.
+        }
     }
 
     public void Dispose()
@@ -187,9 +194,8 @@ public sealed class UserNetwork : IEthernetPort
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    // A parsing slip must not stop the network for every other flow; count the frame as malformed.
-                    Debug.Fail(e.ToString());
-                    Interlocked.Increment(ref Statistics.malformedFrames);
+                    // A slip on one frame must not stop the network for every other flow: count it and go on.
+                    Interlocked.Increment(ref Statistics.internalErrors);
                 }
                 finally
                 {
@@ -211,7 +217,7 @@ public sealed class UserNetwork : IEthernetPort
         }
     }
 
-    private static void RunGuarded(Action action)
+    private void RunGuarded(Action action)
     {
         try
         {
@@ -219,7 +225,7 @@ public sealed class UserNetwork : IEthernetPort
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Debug.Fail(e.ToString());
+            Interlocked.Increment(ref Statistics.internalErrors);
         }
     }
 
@@ -482,7 +488,7 @@ public sealed class UserNetwork : IEthernetPort
         ip[1] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(Ipv4HeaderLength + transportLength));
         BinaryPrimitives.WriteUInt16BigEndian(ip[4..], ipIdentification++);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0x4000); // DF: we never send more than the link MTU in one segment
+        BinaryPrimitives.WriteUInt16BigEndian(ip[6..], 0x4000); // DF; large datagrams are fragmented below instead
         ip[8] = 64;
         ip[9] = protocol;
         ip[10] = 0;
@@ -510,7 +516,46 @@ public sealed class UserNetwork : IEthernetPort
         target.Write(f);
         UserNetworkAddresses.MacFor(IsOwnAddress(source) ? source : UserNetworkAddresses.GatewayValue).Write(f[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(f[12..], EtherTypeIpv4);
-        Deliver(f);
+        if (Ipv4HeaderLength + transportLength <= LinkMtu)
+        {
+            Deliver(f);
+        }
+        else
+        {
+            DeliverFragmented(f, transportLength);
+        }
+    }
+
+    /// <summary>
+    /// Splits a datagram larger than the guest's 1500-byte MTU into IPv4 fragments (RFC 791 §3.2), as a router would;
+    /// only UDP from host sockets gets here (TCP segments are sized by the MSS).
+    /// </summary>
+    private void DeliverFragmented(ReadOnlySpan<byte> whole, int transportLength)
+    {
+        const int FragmentPayload = (LinkMtu - Ipv4HeaderLength) & ~7;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(TransportOffset + FragmentPayload);
+        try
+        {
+            for (int offset = 0; offset < transportLength; offset += FragmentPayload)
+            {
+                int length = Math.Min(FragmentPayload, transportLength - offset);
+                Span<byte> fragment = buffer.AsSpan(0, TransportOffset + length);
+                whole[..TransportOffset].CopyTo(fragment);
+                whole.Slice(TransportOffset + offset, length).CopyTo(fragment[TransportOffset..]);
+                Span<byte> ip = fragment[EthernetHeaderLength..TransportOffset];
+                bool more = offset + length < transportLength;
+                BinaryPrimitives.WriteUInt16BigEndian(ip[2..], (ushort)(Ipv4HeaderLength + length));
+                BinaryPrimitives.WriteUInt16BigEndian(ip[6..], (ushort)((more ? 0x2000 : 0) | (offset / 8)));
+                ip[10] = 0;
+                ip[11] = 0;
+                BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip));
+                Deliver(fragment);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private void SendArpRequest(uint targetIp)

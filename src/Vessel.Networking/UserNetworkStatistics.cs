@@ -10,6 +10,7 @@ public sealed class UserNetworkStatistics
     internal long unsupportedFrames;
     internal long queueOverflows;
     internal long rejectedConnections;
+    internal long internalErrors;
     internal int tcpConnections;
     internal int halfOpenTcpConnections;
     internal int udpFlows;
@@ -32,6 +33,9 @@ public sealed class UserNetworkStatistics
 
     /// <summary>Connections and flows refused because a connection-tracking limit was reached.</summary>
     public long RejectedConnections => Interlocked.Read(ref rejectedConnections);
+
+    /// <summary>Unexpected failures while handling a frame or host event (each one affected only that frame or event).</summary>
+    public long InternalErrors => Interlocked.Read(ref internalErrors);
 
     public int TcpConnections => Volatile.Read(ref tcpConnections);
 

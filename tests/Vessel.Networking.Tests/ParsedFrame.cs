@@ -21,6 +21,14 @@ internal sealed class ParsedFrame
         Source = BinaryPrimitives.ReadUInt32BigEndian(ip[12..]);
         Destination = BinaryPrimitives.ReadUInt32BigEndian(ip[16..]);
         Transport = frame.AsSpan(14 + headerLength, total - headerLength).ToArray();
+        ushort fragment = BinaryPrimitives.ReadUInt16BigEndian(ip[6..]);
+        FragmentOffset = (fragment & 0x1FFF) * 8;
+        MoreFragments = (fragment & 0x2000) != 0;
+        Identification = BinaryPrimitives.ReadUInt16BigEndian(ip[4..]);
+        if (FragmentOffset != 0 || MoreFragments)
+        {
+            return; // a piece of a datagram: its transport header and checksum cover the reassembled whole
+        }
         uint pseudo = GuestFrames.PseudoSum(Source, Destination, Protocol, Transport.Length);
         if (Protocol == 1)
         {
@@ -47,6 +55,12 @@ internal sealed class ParsedFrame
     }
 
     public byte[] Raw { get; }
+
+    public int FragmentOffset { get; }
+
+    public bool MoreFragments { get; }
+
+    public ushort Identification { get; }
 
     public ushort EtherType { get; }
 

@@ -93,6 +93,7 @@ public sealed class UserNetworkRobustnessTests
         Assert.True(stats.MalformedFrames >= 14 + 1 + 5, $"malformed {stats.MalformedFrames}");
         Assert.True(stats.ChecksumErrors >= 4, $"checksum errors {stats.ChecksumErrors}");
         Assert.Equal(1, stats.TcpConnections);
+        Assert.Equal(0, stats.InternalErrors); // every bad frame was rejected by a check, not by an exception
     }
 
     [Fact]
@@ -117,6 +118,7 @@ public sealed class UserNetworkRobustnessTests
         Assert.True(stats.RejectedConnections + stats.QueueOverflows >= 10_000 - network.Options.MaxHalfOpenTcpConnections);
 
         await AssertStillWorks(host, tcp, guest);
+        Assert.Equal(0, network.Statistics.InternalErrors);
     }
 
     [Fact]

@@ -139,6 +139,35 @@ public sealed class UserNetworkTests
     }
 
     [Fact]
+    public void Udp_ReplyLargerThanTheMtu_ArrivesAsIpFragmentsThatReassemble()
+    {
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        ushort port = (ushort)((IPEndPoint)server.Client.LocalEndPoint!).Port;
+        using var network = new UserNetwork();
+        var guest = new FakeGuest(network);
+        guest.Send(GuestFrames.Udp(GuestFrames.Guest, 40001, GuestFrames.Gateway, port, "big one please"u8));
+        IPEndPoint from = new(IPAddress.Any, 0);
+        server.Client.ReceiveTimeout = 5000;
+        server.Receive(ref from);
+        byte[] big = RandomNumberGenerator.GetBytes(4000);
+        server.Send(big, from);
+
+        var pieces = new List<ParsedFrame>();
+        do
+        {
+            pieces.Add(guest.Expect(f => f.Protocol == 17));
+            Assert.True(pieces[^1].Raw.Length <= 1514, "fragment larger than the MTU");
+        }
+        while (pieces[^1].MoreFragments);
+        Assert.Equal(3, pieces.Count);
+        Assert.All(pieces, p => Assert.Equal(pieces[0].Identification, p.Identification));
+        byte[] datagram = pieces.OrderBy(p => p.FragmentOffset).SelectMany(p => p.Transport).ToArray();
+        Assert.Equal(8 + big.Length, datagram.Length);
+        Assert.Equal(0, GuestFrames.Checksum(datagram, GuestFrames.PseudoSum(GuestFrames.Gateway, GuestFrames.Guest, 17, datagram.Length)));
+        Assert.Equal(big, datagram[8..]);
+    }
+
+    [Fact]
     public void Dns_QueryTo10_0_2_3_IsRelayedToTheConfiguredResolver()
     {
         using var resolver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));

@@ -1,0 +1,172 @@
+using System.Net.Sockets;
+
+namespace Vessel.Networking;
+
+/// <summary>A port on a named virtual switch shared by VMs in any process (see <see cref="SwitchNetwork"/>).</summary>
+public sealed class SwitchPort : IEthernetPort
+{
+    private static int portCounter;
+    private readonly Socket socket;
+    private readonly string socketPath;
+    private readonly string lockPath;
+    private readonly UnixDomainSocketEndPoint hub;
+    private readonly string hubPath;
+    private readonly Timer keepAlive;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Lock gate = new();
+    private SwitchHub? ownHub;
+    private IFrameReceiver? receiver;
+    private long droppedFrames;
+    private bool disposed;
+
+    public SwitchPort(string name, string? runtimeDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        SwitchNetwork.ValidateName(name);
+        string directory = SwitchNetwork.PrepareDirectory(runtimeDirectory);
+        Name = name;
+        hubPath = Path.Combine(directory, name + ".sock");
+        lockPath = Path.Combine(directory, name + ".lock");
+        socketPath = Path.Combine(directory, $"{name}.{Environment.ProcessId}.{Interlocked.Increment(ref portCounter)}.port");
+        if (socketPath.Length > 107)
+        {
+            throw new NetworkConfigurationException($"switch socket path '{socketPath}' is longer than a Unix socket address allows (107)");
+        }
+        hub = new UnixDomainSocketEndPoint(hubPath);
+        socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            File.Delete(socketPath);
+            socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+            socket.Blocking = false;
+            socket.SendBufferSize = 1 << 20;
+            socket.ReceiveBufferSize = 1 << 20;
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            socket.Dispose();
+            throw new NetworkConfigurationException($"cannot open switch port '{socketPath}': {e.Message}", e);
+        }
+        ownHub = SwitchHub.TryStart(lockPath, hubPath);
+        SayHello();
+        _ = ReceiveAsync();
+        keepAlive = new Timer(_ => OnKeepAlive(), null, 1000, 1000);
+    }
+
+    public string Name { get; }
+
+    /// <summary>True while this port's process runs the switch's hub.</summary>
+    public bool IsHub => Volatile.Read(ref ownHub) != null;
+
+    /// <summary>Frames not delivered to the hub (none running yet, or its queue was full).</summary>
+    public long DroppedFrames => Interlocked.Read(ref droppedFrames);
+
+    public void Attach(IFrameReceiver receiver)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        Volatile.Write(ref this.receiver, receiver);
+    }
+
+    public void Send(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < UserNetwork.EthernetHeaderLength || frame.Length > UserNetwork.MaxFrameLength || Volatile.Read(ref disposed))
+        {
+            Interlocked.Increment(ref droppedFrames);
+            return;
+        }
+        try
+        {
+            socket.SendTo(frame, SocketFlags.None, hub);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Interlocked.Increment(ref droppedFrames);
+        }
+    }
+
+    private void SayHello()
+    {
+        try
+        {
+            socket.SendTo([0], SocketFlags.None, hub);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // No hub yet: the keep-alive tries to become it.
+        }
+    }
+
+    private void OnKeepAlive()
+    {
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+            if (ownHub == null)
+            {
+                try
+                {
+                    Volatile.Write(ref ownHub, SwitchHub.TryStart(lockPath, hubPath));
+                }
+                catch (NetworkConfigurationException)
+                {
+                    // Transient (e.g. the directory was cleaned); retried on the next tick.
+                }
+            }
+            ownHub?.Age();
+            SayHello();
+        }
+    }
+
+    private async Task ReceiveAsync()
+    {
+        byte[] buffer = new byte[UserNetwork.MaxFrameLength];
+        while (true)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, hub, stopping.Token);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+            // Only the hub's datagrams are frames for us; anything else on the socket is ignored.
+            if (result.ReceivedBytes >= UserNetwork.EthernetHeaderLength && result.RemoteEndPoint.ToString() == hubPath)
+            {
+                Volatile.Read(ref receiver)?.Receive(buffer.AsSpan(0, result.ReceivedBytes));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (disposed)
+            {
+                return;
+            }
+            disposed = true;
+        }
+        keepAlive.Dispose();
+        stopping.Cancel();
+        socket.Dispose();
+        ownHub?.Dispose();
+        try
+        {
+            File.Delete(socketPath);
+        }
+        catch (IOException)
+        {
+        }
+        stopping.Dispose();
+    }
+}
