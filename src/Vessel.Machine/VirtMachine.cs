@@ -105,7 +105,20 @@ public sealed class VirtMachine : IDisposable
             IEthernetPort port;
             try
             {
-                port = NetworkBackends.Open(nic.Backend);
+                port = NetworkBackend.Open(nic.Backend);
+                if (nic.PcapPath is { } pcap)
+                {
+                    var inner = port;
+                    try
+                    {
+                        port = new CapturingPort(inner, PcapWriter.Create(pcap));
+                    }
+                    catch
+                    {
+                        inner.Dispose();
+                        throw;
+                    }
+                }
             }
             catch (Exception e) when (e is NetworkConfigurationException or IOException or System.Net.Sockets.SocketException)
             {
