@@ -9,5 +9,6 @@ riscv64-linux-gnu-gcc -march=rv64gc -mabi=lp64d -O2 -static -nostdlib -nostartfi
   -T link.ld start.S cpu-bench.c -o cpu-bench.elf
 # The assembler's temporary object name ends up as a file symbol; drop it so rebuilds are byte-identical.
 riscv64-linux-gnu-objcopy --wildcard --strip-symbol='cc*.o' cpu-bench.elf
-# io-bench: a static Linux program, added to the guest's initramfs by `vessel bench disk`.
+# io-bench and net-bench: static Linux programs added to the guest's initramfs by `vessel bench disk` / `net`.
 riscv64-linux-gnu-gcc -O2 -static -Wl,--build-id=none -s io-bench.c -o io-bench
+riscv64-linux-gnu-gcc -O2 -static -Wl,--build-id=none -s net-bench.c -o net-bench

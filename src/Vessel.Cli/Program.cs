@@ -63,6 +63,8 @@ app.Configure(config =>
             .WithDescription("Run the CPU benchmark guest program on the interpreter and report MIPS.");
         bench.AddCommand<BenchBootCommand>("boot")
             .WithDescription("Boot time to guest ready and to power-off, 1 and 2 harts, side by side with QEMU.");
+        bench.AddCommand<BenchNetCommand>("net")
+            .WithDescription("TCP throughput guest to host through user-mode NAT, side by side with QEMU's -netdev user.");
         bench.AddCommand<BenchDiskCommand>("disk")
             .WithDescription("Disk throughput inside the guest (raw and qcow2), side by side with QEMU.")
             .WithExample("bench", "disk", "--runs", "3");

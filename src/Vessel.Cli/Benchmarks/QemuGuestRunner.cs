@@ -35,6 +35,9 @@ public static class QemuGuestRunner
             "-bios", workload.Firmware, "-kernel", workload.Kernel, "-initrd", workload.Initrd,
             "-append", workload.CommandLine,
         };
+        // The devices Vessel gives the same workload: virtio-rng always, a NIC only when asked for.
+        args.AddRange(["-device", "virtio-rng-device"]);
+        args.AddRange(workload.UserNetwork ? ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"] : ["-nic", "none"]);
         for (int i = 0; i < workload.Disks.Count; i++)
         {
             var (path, format) = workload.Disks[i];

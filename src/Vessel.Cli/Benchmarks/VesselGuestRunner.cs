@@ -17,6 +17,7 @@ public static class VesselGuestRunner
             InitrdPath = workload.Initrd,
             CommandLine = workload.CommandLine,
             Disks = [.. workload.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, ReadOnly: false))],
+            Nics = workload.UserNetwork ? [NetworkInterfaceConfiguration.Parse("user", out _)!] : [],
         };
         var wall = Stopwatch.StartNew();
         var console = new ConsoleMarkerWatch(workload.Marker, wall);
