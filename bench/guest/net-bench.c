@@ -1,6 +1,6 @@
 /*
  * net-bench: sends SIZE_MIB MiB of zeroes over one TCP connection in 64 KiB writes, for `vessel bench net`.
- * Usage: net-bench IPV4 PORT SIZE_MIB. The receiver on the host times the transfer; unlike busybox nc
+ * Usage: net-bench IPV4 PORT SIZE_MIB. Prints its own rate (connect excluded, close included); unlike busybox nc
  * (small reads and writes through a pipe) this keeps the guest's share of the work to the TCP stack itself.
  */
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
     }
     static char buffer[65536];
     long long left = atoll(argv[3]) << 20;
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     while (left > 0) {
         ssize_t n = write(fd, buffer, left < (long long)sizeof buffer ? (size_t)left : sizeof buffer);
         if (n <= 0) {
@@ -41,6 +44,8 @@ int main(int argc, char **argv)
         left -= n;
     }
     close(fd);
-    printf("NET-BENCH sent %s MiB\n", argv[3]);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double seconds = (end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+    printf("NET-BENCH sent %s MiB in %.3f s: %.2f MB/s\n", argv[3], seconds, (atoll(argv[3]) << 20) / 1e6 / seconds);
     return 0;
 }
