@@ -64,9 +64,15 @@ public sealed class VmConsoleCommand : ApiCommand<VmNameSettings>
 
             return false; // the VM went away
         });
-        var input = new Thread(() => PumpInput(socket, done)) { IsBackground = true, Name = "vessel-console-attach" };
+        var inputEnded = new TaskCompletionSource();
+        var input = new Thread(() =>
+        {
+            PumpInput(socket, done);
+            inputEnded.TrySetResult();
+        })
+        { IsBackground = true, Name = "vessel-console-attach" };
         input.Start();
-        bool vmEnded = await Task.WhenAny(output, Task.Delay(Timeout.Infinite, done.Token).ContinueWith(_ => true, TaskScheduler.Default)) == output;
+        bool vmEnded = await Task.WhenAny(output, inputEnded.Task) == output;
         done.Cancel();
         raw?.Dispose();
         Notice(stdout, vmEnded ? "\nvessel: the VM's console closed (the VM stopped)\n" : $"\nvessel: detached from {settings.Name}; it keeps running\n");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Spectre.Console;
 using Vessel.Cli.Hosting;
 
@@ -18,7 +19,7 @@ public sealed class VmEventsCommand : ApiCommand<VmNameSettings>
         var table = new Table().AddColumns("TIME", "EVENT", "DETAIL");
         foreach (var e in events.EnumerateArray())
         {
-            table.AddRow(Markup.Escape(e.GetProperty("time").GetString()!), e.GetProperty("kind").GetString()!, Markup.Escape(e.GetProperty("message").GetString()!));
+            table.AddRow(e.GetProperty("time").GetDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), e.GetProperty("kind").GetString()!, Markup.Escape(e.GetProperty("message").GetString()!));
         }
 
         AnsiConsole.Write(table);
