@@ -34,6 +34,9 @@ public static class ApiServer
         });
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.KebabCaseLower)));
         builder.Services.AddProblemDetails();
+
+        // Bad request bodies throw, so ProblemExceptionHandler can say what is wrong with them (the default is a bare 400).
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = _ => true);
         builder.Services.AddSingleton(supervisor);
