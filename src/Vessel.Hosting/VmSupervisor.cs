@@ -125,12 +125,28 @@ public sealed class VmSupervisor : IDisposable
             throw new VmConflictException($"VM '{name}' is not running (it is {runtime.State.ToString().ToLowerInvariant()})");
         }
 
+        var previous = runtime.State;
         runtime.UserStop = true;
         runtime.State = VmState.Stopping;
         Registry.Record(name, "stopping", "stop requested");
-        if (!await WorkerControlClient.StopAsync(Paths(name).ControlSocket, ControlTimeout))
+
+        // A worker that is still starting opens its control socket within moments; give it that long.
+        var answerBy = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await WorkerControlClient.StopAsync(Paths(name).ControlSocket, ControlTimeout))
         {
-            throw new VmConflictException($"VM '{name}': its worker did not answer the stop request; use kill");
+            if (DateTime.UtcNow >= answerBy || !IsActive(runtime.State))
+            {
+                if (IsActive(runtime.State))
+                {
+                    runtime.State = previous;
+                    runtime.UserStop = false;
+                    throw new VmConflictException($"VM '{name}': its worker did not answer the stop request; use kill");
+                }
+
+                break;
+            }
+
+            await Task.Delay(200);
         }
 
         await WaitWhileActive(runtime, wait);
