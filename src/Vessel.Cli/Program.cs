@@ -12,6 +12,26 @@ app.Configure(config =>
     config.AddCommand<RiscvTestCommand>("riscv-test")
         .WithDescription("Run bare-metal RISC-V conformance ELFs (riscv-tests, HTIF tohost) on the hart.")
         .WithExample("riscv-test", "../shared/riscv-tests");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Run the supervisor: VM registry, one worker process per VM, REST API on a Unix socket.")
+        .WithExample("serve", "--listen", "127.0.0.1:7070");
+    config.AddCommand<WorkerCommand>("worker").IsHidden();
+    config.AddCommand<HostCommand>("host")
+        .WithDescription("Show the host's capacity (cores, memory) and what running VMs hold.");
+    config.AddBranch("vm", vm =>
+    {
+        vm.SetDescription("Manage VMs through the supervisor ('vessel serve').");
+        vm.AddCommand<VmCreateCommand>("create").WithDescription("Define a VM.")
+            .WithExample("vm", "create", "demo", "--cpus", "1", "--memory", "256M", "--restart", "on-failure");
+        vm.AddCommand<VmListCommand>("list").WithDescription("List VMs and their states.");
+        vm.AddCommand<VmShowCommand>("show").WithDescription("Show a VM's definition, state and live numbers.");
+        vm.AddCommand<VmStartCommand>("start").WithDescription("Start a VM in its own worker process.");
+        vm.AddCommand<VmStopCommand>("stop").WithDescription("Stop a VM (the machine stops; no restart).");
+        vm.AddCommand<VmKillCommand>("kill").WithDescription("SIGKILL a VM's worker (no restart).");
+        vm.AddCommand<VmDeleteCommand>("delete").WithDescription("Delete a stopped VM's definition (disk images stay).");
+        vm.AddCommand<VmConsoleCommand>("console").WithDescription("Attach to a running VM's serial console (Ctrl-A D detaches).");
+        vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history.");
+    });
     config.AddBranch("img", img =>
     {
         img.SetDescription("Create, inspect, check, convert, snapshot, resize, rebase, commit, compare and map disk images (raw, qcow2, vpc, vmdk, vdi).");

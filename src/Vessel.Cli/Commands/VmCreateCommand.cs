@@ -1,0 +1,66 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+using Vessel.Cli.Hosting;
+using Vessel.Hosting;
+using Vessel.Machine;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary><c>vessel vm create NAME</c>: defines a VM (validated by the supervisor).</summary>
+public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
+{
+    public sealed class Settings : VmNameSettings
+    {
+        [CommandOption("--cpus <N>")]
+        [Description("Number of vCPUs.")]
+        public int? Cpus { get; init; }
+
+        [CommandOption("-m|--memory <SIZE>")]
+        [Description("Guest RAM, e.g. 256M or 1G (default 512M).")]
+        public string? Memory { get; init; }
+
+        [CommandOption("--kernel <FILE>")]
+        [Description("Linux Image. Default: the guest kit's.")]
+        public string? Kernel { get; init; }
+
+        [CommandOption("--initrd <FILE>")]
+        [Description("Initial ramdisk (with --kernel).")]
+        public string? Initrd { get; init; }
+
+        [CommandOption("--append <CMDLINE>")]
+        [Description("Kernel command line (default console=ttyS0).")]
+        public string? Append { get; init; }
+
+        [CommandOption("--disk <FILE[,format=FMT][,readonly=on]>")]
+        [Description("A virtio-blk disk (repeatable).")]
+        public string[] Disks { get; init; } = [];
+
+        [CommandOption("--restart <POLICY>")]
+        [Description("no, on-failure or always.")]
+        public string? Restart { get; init; }
+    }
+
+    protected override async Task<int> RunAsync(VesselApiClient client, Settings settings, CancellationToken cancellationToken)
+    {
+        var disks = new List<VmDisk>();
+        foreach (string text in settings.Disks)
+        {
+            var disk = DiskConfiguration.Parse(text, out string? error) ?? throw new VesselApiException(error!);
+            disks.Add(new VmDisk(Path.GetFullPath(disk.Path), disk.Format, disk.ReadOnly));
+        }
+
+        var request = new VmCreateRequest
+        {
+            Name = settings.Name,
+            Cpus = settings.Cpus,
+            Memory = settings.Memory,
+            Kernel = settings.Kernel is null ? null : Path.GetFullPath(settings.Kernel),
+            Initrd = settings.Initrd is null ? null : Path.GetFullPath(settings.Initrd),
+            CommandLine = settings.Append,
+            Disks = disks,
+            RestartPolicy = settings.Restart,
+        };
+        PrintVm(await client.GetJsonAsync(HttpMethod.Post, "api/vms", request), settings.Json);
+        return 0;
+    }
+}

@@ -1,0 +1,13 @@
+using Vessel.Cli.Hosting;
+
+namespace Vessel.Cli.Commands;
+
+/// <summary><c>vessel vm stop NAME</c>.</summary>
+public sealed class VmStopCommand : ApiCommand<VmNameSettings>
+{
+    protected override async Task<int> RunAsync(VesselApiClient client, VmNameSettings settings, CancellationToken cancellationToken)
+    {
+        PrintVm(await client.GetJsonAsync(HttpMethod.Post, $"api/vms/{Uri.EscapeDataString(settings.Name)}/stop"), settings.Json);
+        return 0;
+    }
+}

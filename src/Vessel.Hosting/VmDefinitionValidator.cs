@@ -1,0 +1,121 @@
+using System.Text.RegularExpressions;
+using Vessel.Machine;
+using Vessel.Machine.Abstractions;
+
+namespace Vessel.Hosting;
+
+/// <summary>Turns a <see cref="VmCreateRequest"/> into a <see cref="VmDefinition"/>, collecting every problem with it.</summary>
+public sealed partial class VmDefinitionValidator(HostCapacity host)
+{
+    private const ulong MinimumMemory = 16UL << 20;
+    private static readonly string[] Formats = ["raw", "qcow2", "vpc"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    public VmDefinition Validate(VmCreateRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Add(string field, string message) =>
+            errors[field] = errors.TryGetValue(field, out string[]? old) ? [.. old, message] : [message];
+
+        string name = request.Name ?? string.Empty;
+        if (!NamePattern().IsMatch(name))
+        {
+            Add("name", $"'{name}' is not a valid VM name: use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        int cpus = request.Cpus ?? 1;
+        if (cpus is < 1 or > MachineConfiguration.MaxCpus)
+        {
+            Add("cpus", $"cpus must be between 1 and {MachineConfiguration.MaxCpus}, not {cpus}.");
+        }
+
+        ulong memory = 512UL << 20;
+        if (request.Memory is { } memoryText && !DataSize.TryParse(memoryText, out memory))
+        {
+            Add("memory", $"'{memoryText}' is not a size (use e.g. 256M or 2G).");
+        }
+        else if (memory < MinimumMemory)
+        {
+            Add("memory", $"memory {DataSize.Format(memory)} is too small: a guest needs at least {DataSize.Format(MinimumMemory)}.");
+        }
+        else if (memory > host.MemoryBytes)
+        {
+            Add("memory", $"memory {DataSize.Format(memory)} is larger than the host's {DataSize.Format(host.MemoryBytes)}.");
+        }
+
+        string? kernel = CheckFile("kernel", request.Kernel, Add);
+        string? initrd = CheckFile("initrd", request.Initrd, Add);
+        string? firmware = CheckFile("firmware", request.Firmware, Add);
+        if (initrd is not null && kernel is null)
+        {
+            Add("initrd", "an initrd needs a kernel: name one, or leave both out for the default guest kit.");
+        }
+
+        var disks = new List<VmDisk>();
+        foreach (var (disk, i) in (request.Disks ?? []).Select((d, i) => (d, i)))
+        {
+            string field = $"disks[{i}]";
+            if (string.IsNullOrEmpty(disk.Path))
+            {
+                Add(field, "a disk needs a path.");
+                continue;
+            }
+
+            string path = Path.GetFullPath(disk.Path);
+            if (!File.Exists(path))
+            {
+                Add(field, $"unknown disk: {path} does not exist.");
+            }
+
+            if (disk.Format is { } format && !Formats.Contains(format))
+            {
+                Add(field, $"unknown disk format '{format}' (expected {string.Join(", ", Formats)}).");
+            }
+
+            disks.Add(disk with { Path = path });
+        }
+
+        if (!RestartPolicyNames.TryParse(request.RestartPolicy, out var policy))
+        {
+            Add("restartPolicy", $"unknown restart policy '{request.RestartPolicy}' (expected no, on-failure or always).");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new VmValidationException(errors);
+        }
+
+        return new VmDefinition
+        {
+            Name = name,
+            Cpus = cpus,
+            MemoryBytes = memory,
+            Kernel = kernel,
+            Initrd = initrd,
+            Firmware = firmware,
+            CommandLine = request.CommandLine ?? "console=ttyS0",
+            Disks = disks,
+            Nics = request.Nics ?? [],
+            RestartPolicy = policy,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+    }
+
+    private static string? CheckFile(string field, string? path, Action<string, string> add)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            add(field, $"{field} {full} does not exist.");
+        }
+
+        return full;
+    }
+}

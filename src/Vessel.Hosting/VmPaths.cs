@@ -1,0 +1,21 @@
+namespace Vessel.Hosting;
+
+/// <summary>Where a VM's runtime files live: <c>&lt;state-dir&gt;/vms/&lt;name&gt;/</c>.</summary>
+public sealed class VmPaths(string stateDirectory, string name)
+{
+    public string Directory { get; } = Path.Combine(stateDirectory, "vms", name);
+
+    public string Definition => Path.Combine(Directory, "definition.json");
+
+    public string PidFile => Path.Combine(Directory, "worker.pid");
+
+    public string ConsoleSocket => Path.Combine(Directory, "console.sock");
+
+    public string ControlSocket => Path.Combine(Directory, "control.sock");
+
+    public string ConsoleLog => Path.Combine(Directory, "console.log");
+
+    public string WorkerLog => Path.Combine(Directory, "worker.log");
+
+    public string ExitFile => Path.Combine(Directory, "exit.json");
+}

@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Vessel.Images;
+using Vessel.Machine;
+using Vessel.Machine.Loading;
+
+namespace Vessel.Hosting;
+
+/// <summary>
+/// The body of <c>vessel worker</c>: runs one VM from the definition the supervisor left in its directory, with
+/// its serial console on <see cref="VmPaths.ConsoleSocket"/> and a JSON-lines control channel on
+/// <see cref="VmPaths.ControlSocket"/> (status, stop). It reboots the guest in place when it asks for a reset and
+/// writes <see cref="VmPaths.ExitFile"/> when it ends on its own terms (DESIGN.md §6).
+/// </summary>
+public sealed class VmWorker(string stateDirectory, string name)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly VmPaths _paths = new(stateDirectory, name);
+    private readonly Stopwatch _uptime = new();
+    private volatile VirtMachine? _machine;
+    private volatile bool _stopRequested;
+    private ulong _retiredBeforeReboot;
+    private int _boots;
+
+    public int Run(TextWriter log, CancellationToken cancellationToken)
+    {
+        VmDefinition definition;
+        MachineConfiguration config;
+        try
+        {
+            definition = JsonSerializer.Deserialize<VmDefinition>(File.ReadAllText(_paths.Definition), Json)
+                ?? throw new JsonException("empty definition");
+            config = ToMachineConfiguration(definition, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or GuestKitException)
+        {
+            return Exit(log, new WorkerExit("failed", 2, $"cannot load the VM definition: {e.Message}"));
+        }
+
+        if (config.Validate() is { } problem)
+        {
+            return Exit(log, new WorkerExit("failed", 2, problem));
+        }
+
+        File.Delete(_paths.ExitFile);
+        File.WriteAllText(_paths.PidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var console = new ConsoleHub(_paths.ConsoleSocket, _paths.ConsoleLog);
+        using var control = ServeControl();
+        _uptime.Start();
+        try
+        {
+            while (true)
+            {
+                VirtMachine machine;
+                try
+                {
+                    machine = new VirtMachine(config, console.Write);
+                }
+                catch (Exception e) when (e is BootImageException or ElfFormatException or IOException)
+                {
+                    return Exit(log, new WorkerExit("failed", 2, e.Message));
+                }
+
+                using (machine)
+                {
+                    _boots++;
+                    console.Uart = machine.Uart;
+                    _machine = machine;
+                    var reason = _stopRequested ? MachineExitReason.Stopped : machine.Run(cancellationToken);
+                    _machine = null;
+                    _retiredBeforeReboot += machine.InstructionsRetired;
+                    switch (reason)
+                    {
+                        case MachineExitReason.PowerOff:
+                            return Exit(log, new WorkerExit("poweroff", machine.ExitCode, null));
+                        case MachineExitReason.Stopped:
+                            return Exit(log, new WorkerExit("stopped", 0, null));
+                        case MachineExitReason.Failed:
+                            return Exit(log, new WorkerExit("failed", 1, machine.Failure));
+                    }
+                }
+
+                log.WriteLine($"vessel worker {name}: guest requested a reboot");
+                if (_stopRequested)
+                {
+                    return Exit(log, new WorkerExit("stopped", 0, null));
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(_paths.ConsoleSocket);
+            File.Delete(_paths.ControlSocket);
+            File.Delete(_paths.PidFile);
+        }
+    }
+
+    private int Exit(TextWriter log, WorkerExit exit)
+    {
+        // Atomic (temp file + rename): the supervisor never reads half an exit record (DESIGN.md §5).
+        string temp = _paths.ExitFile + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(exit, Json));
+        File.Move(temp, _paths.ExitFile, overwrite: true);
+        log.WriteLine($"vessel worker {name}: {exit.Reason}{(exit.Failure is null ? string.Empty : ": " + exit.Failure)}");
+        return exit.Reason == "failed" ? 1 : 0;
+    }
+
+    private static MachineConfiguration ToMachineConfiguration(VmDefinition definition, CancellationToken cancellationToken)
+    {
+        string? kernel = definition.Kernel, initrd = definition.Initrd, firmware = definition.Firmware;
+        if (kernel is null || firmware is null)
+        {
+            var kit = new GuestKit().TryGetCachedAsync(cancellationToken).GetAwaiter().GetResult()
+                ?? throw new GuestKitException("the guest kit is not cached; run 'vessel images pull'");
+            firmware ??= kit.Firmware;
+            if (kernel is null)
+            {
+                kernel = kit.Kernel;
+                initrd ??= kit.Initramfs;
+            }
+        }
+
+        return new MachineConfiguration
+        {
+            CpuCount = definition.Cpus,
+            MemorySize = definition.MemoryBytes,
+            FirmwarePath = firmware,
+            KernelPath = kernel,
+            InitrdPath = initrd,
+            CommandLine = definition.CommandLine,
+            Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly))],
+        };
+    }
+
+    private Socket ServeControl()
+    {
+        File.Delete(_paths.ControlSocket);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(_paths.ControlSocket));
+        OwnerOnlyFile.Restrict(_paths.ControlSocket);
+        listener.Listen(8);
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                Socket client;
+                try
+                {
+                    client = await listener.AcceptAsync();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                _ = Task.Run(() => ServeControlClient(client));
+            }
+        });
+        return listener;
+    }
+
+    private async Task ServeControlClient(Socket client)
+    {
+        using var owned = client;
+        await using var stream = new NetworkStream(client, ownsSocket: false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+        try
+        {
+            while (await ReadBoundedLineAsync(reader) is { } line)
+            {
+                await writer.WriteLineAsync(Handle(line));
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static async Task<string?> ReadBoundedLineAsync(StreamReader reader)
+    {
+        // A control request is a few dozen bytes; refuse to buffer an endless line from a confused client.
+        var line = new StringBuilder();
+        char[] one = new char[1];
+        while (await reader.ReadAsync(one) == 1)
+        {
+            if (one[0] == '\n')
+            {
+                return line.ToString();
+            }
+
+            if (line.Length >= 4096)
+            {
+                throw new IOException("control request too long");
+            }
+
+            line.Append(one[0]);
+        }
+
+        return line.Length > 0 ? line.ToString() : null;
+    }
+
+    private string Handle(string line)
+    {
+        string? command;
+        try
+        {
+            using var doc = JsonDocument.Parse(line);
+            command = doc.RootElement.TryGetProperty("command", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+        }
+        catch (JsonException e)
+        {
+            return JsonSerializer.Serialize(new { ok = false, error = $"not JSON: {e.Message}" }, Json);
+        }
+
+        switch (command)
+        {
+            case "status":
+                var machine = _machine;
+                var status = new WorkerStatus(
+                    Environment.ProcessId, name, _uptime.Elapsed.TotalSeconds,
+                    _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots);
+                return JsonSerializer.Serialize(new { ok = true, status }, Json);
+            case "stop":
+                _stopRequested = true;
+                _machine?.Stop();
+                return JsonSerializer.Serialize(new { ok = true }, Json);
+            default:
+                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status or stop)" }, Json);
+        }
+    }
+}
