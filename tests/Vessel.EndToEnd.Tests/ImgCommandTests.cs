@@ -60,6 +60,35 @@ public sealed class ImgCommandTests : IDisposable
         Assert.Equal(2, (await Vessel("img", "check", "-r", "some", disk)).Code);
     }
 
+    [Theory]
+    [InlineData("vmdk")]
+    [InlineData("vdi")]
+    public async Task CheckFindsVmdkAndVdiDamageAndRefusesRepairs(string format)
+    {
+        string disk = File("disk." + format);
+        Assert.Equal(0, (await Vessel("img", "create", "-f", format, disk, "2M")).Code);
+        Fill(disk, 4);
+        var clean = await Vessel("img", "check", disk);
+        Assert.Equal(0, clean.Code);
+        Assert.Contains("No errors were found on the image.", clean.Output);
+
+        var repair = await Vessel("img", "check", "-r", "all", disk);
+        Assert.Equal(63, repair.Code);
+        Assert.Contains("only supported for qcow2", repair.Output);
+
+        // Point the first map/grain-table entry past the end of the file: a corruption, exit code 2.
+        long entry = format == "vdi" ? 0x200 : FirstGrainTableEntry(disk);
+        using (var stream = new FileStream(disk, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = entry;
+            stream.Write(format == "vdi" ? [0x00, 0x10, 0x00, 0x00] : [0x00, 0x00, 0xff, 0x7f]);
+        }
+
+        var damaged = await Vessel("img", "check", disk);
+        Assert.Equal(2, damaged.Code);
+        Assert.Contains("errors were found on the image", damaged.Output);
+    }
+
     [Fact]
     public async Task ResizeRebaseCommitCompareMap()
     {
@@ -125,5 +154,13 @@ public sealed class ImgCommandTests : IDisposable
         stream.ReadExactly(field);
         stream.Position = (long)BinaryPrimitives.ReadUInt64BigEndian(field);
         stream.Write([0, 2]);
+    }
+
+    /// <summary>VMDK hosted sparse header: the grain directory's sector at byte 56; its first entry names grain table 0.</summary>
+    private static long FirstGrainTableEntry(string path)
+    {
+        byte[] header = System.IO.File.ReadAllBytes(path);
+        long directory = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(56));
+        return BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan((int)(directory * 512))) * 512L;
     }
 }

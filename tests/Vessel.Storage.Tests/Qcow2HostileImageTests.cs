@@ -38,7 +38,7 @@ public sealed class Qcow2HostileImageTests : IDisposable
     {
         string path = _temp.File("bad.qcow2");
         Qcow2Image.Create(path, 64 << 20);
-        Patch(path, offset, width, value);
+        ImageFileEditor.PatchBigEndian(path, offset, width, value);
         Assert.Contains(expected, Refused(path));
     }
 
@@ -87,13 +87,13 @@ public sealed class Qcow2HostileImageTests : IDisposable
         string path = _temp.File("l2.qcow2");
         Qcow2Image.Create(path, 64 << 20);
         ulong l1Offset = ReadField(path, 40);
-        Patch(path, (int)l1Offset, 8, Qcow2Image.CopiedFlag | (1UL << 40));
+        ImageFileEditor.PatchBigEndian(path, (int)l1Offset, 8, Qcow2Image.CopiedFlag | (1UL << 40));
         using (var disk = DiskImage.Open(path, readOnly: true))
         {
             Assert.Throws<IOException>(() => disk.Read(0, new byte[512]));
         }
 
-        Patch(path, (int)l1Offset, 8, 0x10200); // unaligned
+        ImageFileEditor.PatchBigEndian(path, (int)l1Offset, 8, 0x10200); // unaligned
         using var again = DiskImage.Open(path, readOnly: true);
         Assert.Throws<IOException>(() => again.Read(0, new byte[512]));
     }
@@ -154,14 +154,6 @@ public sealed class Qcow2HostileImageTests : IDisposable
     private static string Refused(string path) =>
         Assert.Throws<DiskImageException>(() => DiskImage.Open(path, readOnly: true).Dispose()).Message;
 
-    private static void Patch(string path, int offset, int width, ulong value)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        byte[] bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        stream.Position = offset;
-        stream.Write(bytes, 8 - width, width);
-    }
 
     private static ulong ReadField(string path, int offset)
     {

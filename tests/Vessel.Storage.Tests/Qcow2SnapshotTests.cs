@@ -190,8 +190,8 @@ public sealed class Qcow2SnapshotTests : IDisposable
         }
 
         // Undo only the final header write (snapshot count and table offset): the state a crash just before it leaves.
-        Patch(qcow, 60, 4, 0);
-        Patch(qcow, 64, 8, 0);
+        ImageFileEditor.PatchBigEndian(qcow, 60, 4, 0);
+        ImageFileEditor.PatchBigEndian(qcow, 64, 8, 0);
         var (code, output) = QemuImg.Run("check", qcow);
         Assert.True(code == 3, output); // leaked clusters, no corruption
         QemuImg.Succeed("compare", "-f", "qcow2", "-F", "raw", qcow, content);
@@ -204,7 +204,7 @@ public sealed class Qcow2SnapshotTests : IDisposable
     public void SnapshotTablePastEndOfFileIsRefused()
     {
         string path = CreateWithSnapshot();
-        Patch(path, 64, 8, 1UL << 40);
+        ImageFileEditor.PatchBigEndian(path, 64, 8, 1UL << 40);
         Assert.Contains("past the end", Refused(path));
     }
 
@@ -212,9 +212,9 @@ public sealed class Qcow2SnapshotTests : IDisposable
     public void AbsurdSnapshotCountIsRefused()
     {
         string path = CreateWithSnapshot();
-        Patch(path, 60, 4, 60_000);
+        ImageFileEditor.PatchBigEndian(path, 60, 4, 60_000);
         Assert.Contains("runs past the end", Refused(path));
-        Patch(path, 60, 4, uint.MaxValue);
+        ImageFileEditor.PatchBigEndian(path, 60, 4, uint.MaxValue);
         Assert.Contains("snapshots", Refused(path));
     }
 
@@ -223,9 +223,9 @@ public sealed class Qcow2SnapshotTests : IDisposable
     {
         string path = CreateWithSnapshot();
         ulong table = ReadField(path, 64);
-        Patch(path, (int)table + 8, 4, 0x7fff_ffff);
+        ImageFileEditor.PatchBigEndian(path, (int)table + 8, 4, 0x7fff_ffff);
         Assert.Contains("L1 table of 2147483647 entries", Refused(path));
-        Patch(path, (int)table + 8, 4, 1_000_000);
+        ImageFileEditor.PatchBigEndian(path, (int)table + 8, 4, 1_000_000);
         Assert.Contains("past the end of the file", Refused(path));
     }
 
@@ -234,7 +234,7 @@ public sealed class Qcow2SnapshotTests : IDisposable
     {
         string path = CreateWithSnapshot();
         ulong table = ReadField(path, 64);
-        Patch(path, (int)table + 36, 4, 1 << 20);
+        ImageFileEditor.PatchBigEndian(path, (int)table + 36, 4, 1 << 20);
         Assert.Contains("extra data", Refused(path));
     }
 
@@ -243,7 +243,7 @@ public sealed class Qcow2SnapshotTests : IDisposable
     {
         string path = CreateWithSnapshot();
         ulong table = ReadField(path, 64);
-        Patch(path, (int)table + 48, 8, 1UL << 60);
+        ImageFileEditor.PatchBigEndian(path, (int)table + 48, 8, 1UL << 60);
         using var image = Qcow2Image.Open(path, readOnly: false);
         Assert.Contains("too large", Assert.Throws<DiskImageException>(() => image.ApplySnapshot("s")).Message);
     }
@@ -254,7 +254,7 @@ public sealed class Qcow2SnapshotTests : IDisposable
         string path = CreateWithSnapshot();
         ulong table = ReadField(path, 64);
         ulong snapshotL1 = ReadField(path, (long)table);
-        Patch(path, (int)snapshotL1, 8, 1UL << 40);
+        ImageFileEditor.PatchBigEndian(path, (int)snapshotL1, 8, 1UL << 40);
         byte[] before = File.ReadAllBytes(path);
         using (var image = Qcow2Image.Open(path, readOnly: false))
         {
@@ -299,14 +299,6 @@ public sealed class Qcow2SnapshotTests : IDisposable
     private static string Refused(string path) =>
         Assert.Throws<DiskImageException>(() => DiskImage.Open(path, readOnly: true).Dispose()).Message;
 
-    private static void Patch(string path, int offset, int width, ulong value)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        byte[] bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        stream.Position = offset;
-        stream.Write(bytes, 8 - width, width);
-    }
 
     private static ulong ReadField(string path, long offset)
     {

@@ -31,7 +31,7 @@ public sealed class VdiHostileImageTests : IDisposable
     {
         string path = _temp.File("bad.vdi");
         VdiImage.Create(path, 8 << 20);
-        Patch(path, offset, width, value);
+        ImageFileEditor.PatchLittleEndian(path, offset, width, value);
         Assert.Contains(expected, Refused(path));
     }
 
@@ -54,7 +54,7 @@ public sealed class VdiHostileImageTests : IDisposable
     {
         string path = _temp.File("map.vdi");
         VdiImage.Create(path, 8 << 20);
-        Patch(path, 0x200 + 12, 4, 5000);
+        ImageFileEditor.PatchLittleEndian(path, 0x200 + 12, 4, 5000);
         Assert.Contains("block 3 maps to data block 5000", Refused(path));
     }
 
@@ -63,9 +63,9 @@ public sealed class VdiHostileImageTests : IDisposable
     {
         string path = _temp.File("twice.vdi");
         VdiImage.Create(path, 8 << 20);
-        Patch(path, 0x200, 4, 0);
-        Patch(path, 0x200 + 4, 4, 0);
-        Patch(path, 0x184, 4, 2);
+        ImageFileEditor.PatchLittleEndian(path, 0x200, 4, 0);
+        ImageFileEditor.PatchLittleEndian(path, 0x200 + 4, 4, 0);
+        ImageFileEditor.PatchLittleEndian(path, 0x184, 4, 2);
         Assert.Contains("data block 0 is used twice (block 1)", Refused(path));
     }
 
@@ -80,7 +80,7 @@ public sealed class VdiHostileImageTests : IDisposable
             disk.Write(3 << 20, TestData.Pattern(4096, 2));
         }
 
-        Patch(path, 0x184, 4, 1); // as after a crash between writing the map and the header
+        ImageFileEditor.PatchLittleEndian(path, 0x184, 4, 1); // as after a crash between writing the map and the header
         using (var disk = DiskImage.Open(path, readOnly: true))
         {
             Assert.Equal(TestData.Pattern(4096, 2), TestData.ReadAll(disk, 3 << 20, 4096));
@@ -105,8 +105,8 @@ public sealed class VdiHostileImageTests : IDisposable
     {
         string path = _temp.File("gaps.vdi");
         VdiImage.Create(path, 8 << 20);
-        Patch(path, 0x200, 4, 2); // block 0 -> data block 2, with 0 and 1 unused
-        Patch(path, 0x184, 4, 2);
+        ImageFileEditor.PatchLittleEndian(path, 0x200, 4, 2); // block 0 -> data block 2, with 0 and 1 unused
+        ImageFileEditor.PatchLittleEndian(path, 0x184, 4, 2);
         Assert.Contains("with gaps", Refused(path, readOnly: false));
         using var disk = DiskImage.Open(path, readOnly: true);
         Assert.Equal(8UL << 20, disk.Size);
@@ -130,12 +130,4 @@ public sealed class VdiHostileImageTests : IDisposable
         stream.SetLength(length);
     }
 
-    private static void Patch(string path, int offset, int width, ulong value)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        byte[] bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        stream.Position = offset;
-        stream.Write(bytes, 0, width);
-    }
 }

@@ -6,22 +6,13 @@ namespace Vessel.Storage.Tests;
 /// <summary>Edits VHD structures in place for hostile-input tests, optionally keeping their checksums valid.</summary>
 internal static class VhdFileEditor
 {
-    public static void PatchFile(string path, long offset, int width, ulong value)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        byte[] bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
-        stream.Position = offset;
-        stream.Write(bytes, 8 - width, width);
-    }
-
     /// <summary>Patches a footer field in the trailing footer and, for dynamic disks, the copy at offset 0.</summary>
     public static void PatchFooter(string path, int field, int width, ulong value, bool fixChecksum = true)
     {
         long length = new FileInfo(path).Length;
         foreach (long at in FooterLocations(path, length))
         {
-            PatchFile(path, at + field, width, value);
+            ImageFileEditor.PatchBigEndian(path, at + field, width, value);
             if (fixChecksum)
             {
                 FixChecksum(path, at, VhdFooter.Length, 64);
@@ -32,7 +23,7 @@ internal static class VhdFileEditor
     /// <summary>Patches a dynamic disk header field (header at 512, as Vessel and qemu-img write it).</summary>
     public static void PatchHeader(string path, int field, int width, ulong value, bool fixChecksum = true)
     {
-        PatchFile(path, 512 + field, width, value);
+        ImageFileEditor.PatchBigEndian(path, 512 + field, width, value);
         if (fixChecksum)
         {
             FixChecksum(path, 512, VhdDynamicHeader.Length, 36);

@@ -23,7 +23,7 @@ public sealed class VhdHostileImageTests : IDisposable
     public void MissingCookieIsRefused()
     {
         string path = Fixed();
-        VhdFileEditor.PatchFile(path, new FileInfo(path).Length - 512, 8, 0);
+        ImageFileEditor.PatchBigEndian(path, new FileInfo(path).Length - 512, 8, 0);
         Assert.Contains("no 'conectix' footer cookie", Refused(path));
     }
 
@@ -50,7 +50,7 @@ public sealed class VhdHostileImageTests : IDisposable
         }
 
         long length = new FileInfo(path).Length;
-        VhdFileEditor.PatchFile(path, length - 512 + 100, 1, 0x5a); // trailing footer only
+        ImageFileEditor.PatchBigEndian(path, length - 512 + 100, 1, 0x5a); // trailing footer only
         using (var disk = DiskImage.Open(path))
         {
             Assert.Equal(data, TestData.ReadAll(disk, 0, (int)size));
@@ -130,7 +130,7 @@ public sealed class VhdHostileImageTests : IDisposable
             disk.Write(3 << 20, TestData.Pattern(4096, 1)); // the file now reaches past 1 MiB
         }
 
-        VhdFileEditor.PatchFile(path, BatOffset, 4, sector);
+        ImageFileEditor.PatchBigEndian(path, BatOffset, 4, sector);
         Assert.Contains(expected, Refused(path));
     }
 
@@ -145,7 +145,7 @@ public sealed class VhdHostileImageTests : IDisposable
         }
 
         uint first = VhdFileEditor.ReadUInt32(path, BatOffset);
-        VhdFileEditor.PatchFile(path, BatOffset + 4, 4, first + 8);
+        ImageFileEditor.PatchBigEndian(path, BatOffset + 4, 4, first + 8);
         Assert.Contains("point to overlapping blocks", Refused(path));
     }
 

@@ -27,7 +27,7 @@ public sealed class VmdkHostileImageTests : IDisposable
     {
         string path = _temp.File("bad.vmdk");
         VmdkImage.Create(path, 64 << 20);
-        Patch(path, offset, width, value);
+        ImageFileEditor.PatchLittleEndian(path, offset, width, value);
         Assert.Contains(expected, Refused(path));
     }
 
@@ -37,7 +37,7 @@ public sealed class VmdkHostileImageTests : IDisposable
         string path = _temp.File("gd.vmdk");
         VmdkImage.Create(path, 64 << 20);
         ulong directory = ReadHeaderField(path, 56);
-        Patch(path, (int)(directory * 512) + 4, 4, 0x0fff_ffff);
+        ImageFileEditor.PatchLittleEndian(path, (int)(directory * 512) + 4, 4, 0x0fff_ffff);
         Assert.Contains("grain directory entry 1 points to a grain table at sector 268435455", Refused(path));
     }
 
@@ -49,7 +49,7 @@ public sealed class VmdkHostileImageTests : IDisposable
         ulong directory = ReadHeaderField(path, 56);
         byte[] file = File.ReadAllBytes(path);
         uint table = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan((int)(directory * 512)));
-        Patch(path, (int)(table * 512) + 8, 4, 0x7fff_0000);
+        ImageFileEditor.PatchLittleEndian(path, (int)(table * 512) + 8, 4, 0x7fff_0000);
         using var disk = DiskImage.Open(path, readOnly: true);
         Assert.Equal(new byte[4096], TestData.ReadAll(disk, 0, 4096)); // grain 0 is fine
         var error = Assert.Throws<IOException>(() => disk.Read(2 * 65536, new byte[512]));
@@ -294,12 +294,4 @@ public sealed class VmdkHostileImageTests : IDisposable
         return BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(offset));
     }
 
-    private static void Patch(string path, int offset, int width, ulong value)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        byte[] bytes = new byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
-        stream.Position = offset;
-        stream.Write(bytes, 0, width);
-    }
 }

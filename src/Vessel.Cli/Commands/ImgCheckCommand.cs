@@ -3,11 +3,13 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using Vessel.Storage;
 using Vessel.Storage.Qcow2;
+using Vessel.Storage.Vdi;
+using Vessel.Storage.Vmdk;
 
 namespace Vessel.Cli.Commands;
 
 /// <summary>
-/// <c>vessel img check [-r leaks|all] FILE</c>: checks (and repairs) a qcow2 image's metadata. Exit codes as qemu-img
+/// <c>vessel img check [-r leaks|all] FILE</c>: checks a qcow2, VMDK or VDI image's metadata (and repairs qcow2). Exit codes as qemu-img
 /// check, after any repair: 0 clean, 1 check not completed, 2 corruptions, 3 leaked clusters only, 63 the format has
 /// nothing to check.
 /// </summary>
@@ -29,24 +31,36 @@ public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        Qcow2CheckResult result;
+        ImageCheckResult result;
         Qcow2RepairResult? repair = null;
         try
         {
-            if (ImageFormatDetector.Detect(settings.File) != ImageFormat.Qcow2)
+            var format = ImageFormatDetector.Detect(settings.File);
+            if (format is not (ImageFormat.Qcow2 or ImageFormat.Vmdk or ImageFormat.Vdi))
             {
                 Console.Error.WriteLine($"vessel img check: {settings.File}: this image format does not support checks");
                 return 63;
             }
 
-            if (settings.Repair is null)
+            if (settings.Repair is not null && format != ImageFormat.Qcow2)
             {
-                result = Qcow2Checker.Check(settings.File);
+                Console.Error.WriteLine($"vessel img check: {settings.File}: repairs (-r) are only supported for qcow2 images; this one is {format.ToName()}");
+                return 63;
             }
-            else
+
+            if (settings.Repair is not null)
             {
                 repair = Qcow2Repairer.Repair(settings.File, settings.Repair == "all" ? Qcow2RepairMode.All : Qcow2RepairMode.Leaks);
                 result = repair.After;
+            }
+            else
+            {
+                result = format switch
+                {
+                    ImageFormat.Vmdk => VmdkImage.Check(settings.File),
+                    ImageFormat.Vdi => VdiChecker.Check(settings.File),
+                    _ => Qcow2Checker.Check(settings.File),
+                };
             }
         }
         catch (DiskImageException ex)
@@ -97,11 +111,18 @@ public sealed class ImgCheckCommand : Command<ImgCheckCommand.Settings>
             Console.WriteLine("This means waste of disk space, but no harm to data.");
         }
 
-        double total = Math.Max(1, result.TotalClusters);
-        Console.WriteLine(
-            $"{result.AllocatedClusters}/{result.TotalClusters} = {100 * result.AllocatedClusters / total:0.00}% allocated, " +
-            $"{100 * result.CompressedClusters / total:0.00}% compressed clusters");
-        Console.WriteLine($"Image end offset: {result.ImageEndOffset}");
+        if (result.TotalClusters > 0)
+        {
+            double total = result.TotalClusters;
+            Console.WriteLine(
+                $"{result.AllocatedClusters}/{result.TotalClusters} = {100 * result.AllocatedClusters / total:0.00}% allocated, " +
+                $"{100 * result.CompressedClusters / total:0.00}% compressed clusters");
+        }
+
+        if (result.ImageEndOffset is { } end)
+        {
+            Console.WriteLine($"Image end offset: {end}");
+        }
         return result.ExitCode;
     }
 }

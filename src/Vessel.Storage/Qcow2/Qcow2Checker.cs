@@ -14,7 +14,7 @@ public static class Qcow2Checker
     private const int MaxReportedErrors = 100;
     private const ulong MaxCheckedClusters = 1UL << 27;
 
-    public static Qcow2CheckResult Check(string path)
+    public static ImageCheckResult Check(string path)
     {
         using var file = DiskImage.OpenHandle(path, readOnly: true);
         var header = Qcow2Image.ReadHeader(file, path);
@@ -67,7 +67,7 @@ public static class Qcow2Checker
             return ReadRefcounts();
         }
 
-        public Qcow2CheckResult Run()
+        public ImageCheckResult Run()
         {
             var refcounts = CountAll();
             ulong fileClusters = (ulong)_references.Length;
@@ -100,7 +100,7 @@ public static class Qcow2Checker
             }
 
             ulong guestClusters = (header.Size + _clusterSize - 1) >> _clusterBits;
-            return new Qcow2CheckResult(_corruptions, leaks, _errors, _allocatedGuestClusters, guestClusters, _compressedClusters, imageEnd);
+            return new ImageCheckResult(_corruptions, leaks, _errors, _allocatedGuestClusters, guestClusters, _compressedClusters, imageEnd);
         }
 
         private void WalkL1(ulong l1Offset, uint l1Size, bool active)

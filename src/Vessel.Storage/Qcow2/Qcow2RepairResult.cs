@@ -5,8 +5,8 @@ namespace Vessel.Storage.Qcow2;
 /// check after (its exit code is the repair's, like qemu-img check -r).
 /// </summary>
 public sealed record Qcow2RepairResult(
-    Qcow2CheckResult Before,
+    ImageCheckResult Before,
     IReadOnlyList<string> RepairMessages,
     int LeaksFixed,
     int CorruptionsFixed,
-    Qcow2CheckResult After);
+    ImageCheckResult After);

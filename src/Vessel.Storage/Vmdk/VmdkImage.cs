@@ -72,6 +72,23 @@ public sealed class VmdkImage : IBlockBackend
 
     public static VmdkImage Open(string path, bool readOnly) => Open(path, readOnly, new BackingChain());
 
+    /// <summary>Checks the grain tables of every sparse extent (flat extents have no metadata to check).</summary>
+    public static ImageCheckResult Check(string path)
+    {
+        using var image = Open(path, readOnly: true);
+        var tally = new ImageCheckTally();
+        foreach (var extent in image._extents)
+        {
+            if (extent is VmdkSparseExtent sparse)
+            {
+                sparse.Check(tally);
+            }
+        }
+
+        return tally.ToResult();
+    }
+
+
     internal static VmdkImage Open(string path, bool readOnly, BackingChain chain, bool openParent = true)
     {
         var handles = new List<SafeFileHandle>();

@@ -110,6 +110,60 @@ internal sealed class VmdkSparseExtent : VmdkExtent
         return new VmdkSparseExtent(path, file, header, readOnly);
     }
 
+    /// <summary>
+    /// Checks every grain table entry (VMDK spec 1.1, "Grain Table and Grain"): each allocated grain lies inside the
+    /// file, after the metadata (<c>overHead</c>), outside every grain table, and belongs to one guest grain only.
+    /// Reads the tables from the file, bypassing the cache, so it checks what is on disk.
+    /// </summary>
+    internal void Check(ImageCheckTally tally)
+    {
+        ulong fileSectors = ((ulong)RandomAccess.GetLength(_file) + 511) / 512;
+        ulong tableSectors = _header.GrainTableSectors;
+        ulong[] tables = [.. _directory.Where(d => d != 0).Select(d => (ulong)d).Order()];
+        var owners = new Dictionary<uint, ulong>();
+        byte[] bytes = new byte[_tableEntries * 4];
+        tally.Total += (Length + (ulong)_grainBytes - 1) / (ulong)_grainBytes;
+        for (int index = 0; index < _directory.Length; index++)
+        {
+            if (_directory[index] == 0)
+            {
+                continue;
+            }
+
+            ReadFile((ulong)_directory[index] * 512, bytes);
+            for (int i = 0; i < _tableEntries; i++)
+            {
+                uint entry = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4));
+                ulong grain = ((ulong)index * _tableEntries) + (ulong)i;
+                if (entry <= ZeroedGrain)
+                {
+                    continue;
+                }
+
+                tally.Allocated++;
+                if (_header.IsCompressed)
+                {
+                    tally.Compressed++;
+                }
+
+                int t = Array.BinarySearch(tables, (ulong)entry);
+                bool insideTable = t >= 0 || (~t > 0 && entry < tables[~t - 1] + tableSectors);
+                if (entry >= fileSectors)
+                {
+                    tally.Corruption($"ERROR: {Path}: grain {grain} points to sector {entry}, past the end of the file ({fileSectors} sectors)");
+                }
+                else if (entry < _header.Overhead || insideTable)
+                {
+                    tally.Corruption($"ERROR: {Path}: grain {grain} points to sector {entry}, inside the image's metadata");
+                }
+                else if (!owners.TryAdd(entry, grain))
+                {
+                    tally.Corruption($"ERROR: {Path}: grain {grain} points to sector {entry}, which grain {owners[entry]} also uses");
+                }
+            }
+        }
+    }
+
     /// <summary>The descriptor embedded in a monolithicSparse file, or null when the header names none.</summary>
     public VmdkDescriptor? ReadEmbeddedDescriptor()
     {
