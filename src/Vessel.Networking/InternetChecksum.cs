@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Vessel.Networking;
 
 /// <summary>The ones'-complement sum of RFC 1071, used by IPv4, ICMP, UDP and TCP.</summary>
-internal static class InternetChecksum
+public static class InternetChecksum
 {
     /// <summary>Adds <paramref name="data"/> as big-endian 16-bit words to a running 32-bit sum.</summary>
     public static uint Add(uint sum, ReadOnlySpan<byte> data)

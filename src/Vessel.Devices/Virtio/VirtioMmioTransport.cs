@@ -196,7 +196,7 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner
                     }
 
                     break;
-                case 0x050: Notify((int)v); break;
+                case 0x050: Process((int)v); break;
                 case 0x064:
                     _interruptStatus &= ~v;
                     UpdateIrq();
@@ -274,8 +274,6 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner
 
         _status = v | (_status & StatusNeedsReset);
     }
-
-    private void Notify(int index) => Process(index);
 
     /// <summary>Runs the device on one queue and interrupts the driver if it wants to know; caller holds the lock.</summary>
     private void Process(int index)

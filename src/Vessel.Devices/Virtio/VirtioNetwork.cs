@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Vessel.Machine.Abstractions;
+using Vessel.Networking;
 
 namespace Vessel.Devices.Virtio;
 
@@ -309,39 +310,11 @@ public sealed class VirtioNetwork : IVirtioDevice
             }
 
             // The driver left the pseudo-header sum in the field; the sum from csum_start to the end covers it.
-            ushort sum = InternetChecksum(frame[start..]);
+            ushort sum = InternetChecksum.Compute(frame[start..]);
             BinaryPrimitives.WriteUInt16BigEndian(frame[(start + offset)..], sum);
         }
 
         return true;
-    }
-
-    /// <summary>RFC 1071 one's-complement checksum of <paramref name="data"/>.</summary>
-    public static ushort InternetChecksum(ReadOnlySpan<byte> data)
-    {
-        ulong sum = 0;
-        int i = 0;
-        for (; i + 4 <= data.Length; i += 4)
-        {
-            sum += BinaryPrimitives.ReadUInt32BigEndian(data[i..]);
-        }
-
-        for (; i + 2 <= data.Length; i += 2)
-        {
-            sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
-        }
-
-        if (i < data.Length)
-        {
-            sum += (ulong)data[i] << 8;
-        }
-
-        while ((sum >> 16) != 0)
-        {
-            sum = (sum & 0xFFFF) + (sum >> 16);
-        }
-
-        return (ushort)~sum;
     }
 
     private Span<byte> Slice(ulong address, int length)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vessel.Devices.Virtio;
+using Vessel.Networking;
 
 namespace Vessel.Devices.Tests.Virtio;
 
@@ -81,7 +82,7 @@ public sealed class VirtioNetworkTests : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(38), 13);
         "hello"u8.CopyTo(frame.AsSpan(42));
         byte[] pseudo = [.. src, .. dst, 0, 17, 0, 13];
-        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(40), (ushort)~VirtioNetwork.InternetChecksum(pseudo));
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(40), (ushort)~InternetChecksum.Compute(pseudo));
 
         ulong h = VirtioTestDriver.Buffer(1, 0);
         var header = _driver.Memory.GetSpan(h, 12);
@@ -95,7 +96,7 @@ public sealed class VirtioNetworkTests : IDisposable
         byte[] sent = Assert.Single(_sent);
         // A correct UDP checksum makes pseudo-header + UDP segment sum to 0xFFFF (checksum 0).
         byte[] check = [.. pseudo, .. sent.AsSpan(34).ToArray()];
-        Assert.Equal(0, VirtioNetwork.InternetChecksum(check));
+        Assert.Equal(0, InternetChecksum.Compute(check));
     }
 
     [Fact]
