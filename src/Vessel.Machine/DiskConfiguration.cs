@@ -1,10 +1,13 @@
 namespace Vessel.Machine;
 
-/// <summary>One virtual disk: an image file, its format (null: detect from content) and whether the guest may write.</summary>
-public sealed record DiskConfiguration(string Path, string? Format = null, bool ReadOnly = false)
+/// <summary>
+/// One virtual disk: an image file, its format (null: detect from content), whether the guest may write, and
+/// whether its requests run on an I/O thread of their own instead of the hart that submits them.
+/// </summary>
+public sealed record DiskConfiguration(string Path, string? Format = null, bool ReadOnly = false, bool IoThread = false)
 {
     /// <summary>
-    /// Parses QEMU-style <c>FILE[,format=FMT][,readonly=on|off]</c>. Returns null and a message for bad input.
+    /// Parses QEMU-style <c>FILE[,format=FMT][,readonly=on|off][,iothread=on|off]</c>. Returns null and a message for bad input.
     /// </summary>
     public static DiskConfiguration? Parse(string text, out string? error)
     {
@@ -17,7 +20,7 @@ public sealed record DiskConfiguration(string Path, string? Format = null, bool 
         }
 
         string? format = null;
-        bool readOnly = false;
+        bool readOnly = false, ioThread = false;
         foreach (string option in parts.Skip(1))
         {
             int eq = option.IndexOf('=');
@@ -31,12 +34,15 @@ public sealed record DiskConfiguration(string Path, string? Format = null, bool 
                 case "readonly" when value is "on" or "off" or "true" or "false" or "":
                     readOnly = value is "on" or "true" or "";
                     break;
+                case "iothread" when value is "on" or "off" or "true" or "false" or "":
+                    ioThread = value is "on" or "true" or "";
+                    break;
                 default:
-                    error = $"--disk {text}: unknown option '{option}' (expected format=FMT or readonly=on|off)";
+                    error = $"--disk {text}: unknown option '{option}' (expected format=FMT, readonly=on|off or iothread=on|off)";
                     return null;
             }
         }
 
-        return new DiskConfiguration(parts[0], format, readOnly);
+        return new DiskConfiguration(parts[0], format, readOnly, ioThread);
     }
 }

@@ -97,7 +97,7 @@ public sealed class VirtMachine : IDisposable
             }
 
             _disks.Add(backend);
-            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}"));
+            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}", disk.IoThread));
         }
 
         foreach (var nic in config.Nics)
@@ -347,6 +347,12 @@ public sealed class VirtMachine : IDisposable
 
     public void Dispose()
     {
+        // Device threads (virtio-blk I/O threads) stop before the disks and RAM they use go away.
+        foreach (var device in _virtioDevices)
+        {
+            (device as IDisposable)?.Dispose();
+        }
+
         foreach (var disk in _disks)
         {
             disk.Dispose();

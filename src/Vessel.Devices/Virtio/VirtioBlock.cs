@@ -8,9 +8,11 @@ namespace Vessel.Devices.Virtio;
 /// <summary>
 /// virtio-blk (virtio 1.2 §5.2): read, write, flush, get-id, discard and write-zeroes on an
 /// <see cref="IBlockBackend"/>. Data moves straight between the backend and guest RAM, without a copy.
-/// Requests run on the thread that notifies (the hart), in order; flush reaches stable storage before it completes.
+/// Requests run in order, on the thread that notifies (the hart) or, with an I/O thread, on a thread of the
+/// device's own so the hart keeps running guest code meanwhile (QEMU's <c>iothread</c>); flush reaches stable
+/// storage before it completes.
 /// </summary>
-public sealed class VirtioBlock : IVirtioDevice
+public sealed class VirtioBlock : IVirtioDevice, IDisposable
 {
     public const uint BlockDeviceId = 2;
     private const int SectorSize = 512;
@@ -39,10 +41,21 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly byte[] _config = new byte[60];
     private readonly byte[] _serial = new byte[20];
 
-    public VirtioBlock(IBlockBackend backend, GuestMemory memory, string serial)
+    private readonly Thread? _ioThread;
+    private readonly SemaphoreSlim? _kick;
+    private IVirtqueueRunner? _runner;
+    private volatile bool _disposed;
+
+    public VirtioBlock(IBlockBackend backend, GuestMemory memory, string serial, bool ioThread = false)
     {
         _backend = backend;
         _memory = memory;
+        if (ioThread)
+        {
+            _kick = new SemaphoreSlim(0, 1);
+            _ioThread = new Thread(IoLoop) { IsBackground = true, Name = $"vessel-blk-{serial}" };
+        }
+
         Encoding.ASCII.GetBytes(serial.Length > 20 ? serial[..20] : serial).CopyTo(_serial, 0);
         Span<byte> c = _config;
         BinaryPrimitives.WriteUInt64LittleEndian(c[0..], backend.Size / SectorSize); // capacity
@@ -82,8 +95,21 @@ public sealed class VirtioBlock : IVirtioDevice
     {
     }
 
+    public void Connect(IVirtqueueRunner runner)
+    {
+        _runner = runner;
+        _ioThread?.Start();
+    }
+
     public bool ProcessQueue(int index, Virtqueue queue)
     {
+        if (_ioThread is not null && Thread.CurrentThread != _ioThread)
+        {
+            // The driver's notification (on a hart): hand the queue to the I/O thread and let the hart go on.
+            Kick();
+            return false;
+        }
+
         bool any = false;
         while (queue.TryPop(out ushort head, out var chain))
         {
@@ -94,6 +120,50 @@ public sealed class VirtioBlock : IVirtioDevice
         }
 
         return any;
+    }
+
+    public void Dispose()
+    {
+        if (_ioThread is null || _disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Kick();
+        if (_ioThread.IsAlive)
+        {
+            _ioThread.Join();
+        }
+
+        _kick!.Dispose();
+    }
+
+    private void Kick()
+    {
+        try
+        {
+            _kick!.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already kicked: the I/O thread will look at the whole queue when it runs.
+        }
+    }
+
+    private void IoLoop()
+    {
+        while (true)
+        {
+            _kick!.Wait();
+            if (_disposed)
+            {
+                return;
+            }
+
+            // Through the transport, which serialises with the driver's register accesses and raises the interrupt.
+            _runner!.RunQueue(0);
+        }
     }
 
     /// <summary>Runs one request; returns the bytes written into the chain (data + status).</summary>

@@ -2,7 +2,7 @@ using Vessel.Storage;
 
 namespace Vessel.Devices.Tests.Virtio;
 
-/// <summary>An in-memory disk for device tests, counting flushes.</summary>
+/// <summary>An in-memory disk for device tests, counting flushes; writes can be held back.</summary>
 internal sealed class MemoryBlockBackend(int size, bool readOnly = false) : IBlockBackend
 {
     public byte[] Data { get; } = new byte[size];
@@ -15,7 +15,18 @@ internal sealed class MemoryBlockBackend(int size, bool readOnly = false) : IBlo
 
     public void Read(ulong offset, Span<byte> buffer) => Data.AsSpan((int)offset, buffer.Length).CopyTo(buffer);
 
-    public void Write(ulong offset, ReadOnlySpan<byte> data) => data.CopyTo(Data.AsSpan((int)offset));
+    /// <summary>When set, writes wait for it: a slow disk, to see who waits for the backend.</summary>
+    public ManualResetEventSlim? WriteGate { get; init; }
+
+    /// <summary>The thread that ran the last write.</summary>
+    public Thread? Writer { get; private set; }
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        Writer = Thread.CurrentThread;
+        WriteGate?.Wait();
+        data.CopyTo(Data.AsSpan((int)offset));
+    }
 
     public void Flush() => Flushes++;
 

@@ -14,16 +14,28 @@ public sealed class VirtioBlockTests : IDisposable
 
     private readonly GuestMemory _memory = new(Ram, 1 << 20);
     private readonly RecordingLine _irq = new();
-    private readonly MemoryBlockBackend _disk = new(1 << 16);
+    private readonly MemoryBlockBackend _disk;
+    private readonly VirtioBlock _device;
     private readonly VirtioMmioTransport _transport;
     private ushort _availIndex;
 
     public VirtioBlockTests()
+        : this(new MemoryBlockBackend(1 << 16), ioThread: false)
     {
-        _transport = new VirtioMmioTransport(new VirtioBlock(_disk, _memory, "serial-123"), _memory, _irq);
     }
 
-    public void Dispose() => _memory.Dispose();
+    private VirtioBlockTests(MemoryBlockBackend disk, bool ioThread)
+    {
+        _disk = disk;
+        _device = new VirtioBlock(_disk, _memory, "serial-123", ioThread);
+        _transport = new VirtioMmioTransport(_device, _memory, _irq);
+    }
+
+    public void Dispose()
+    {
+        _device.Dispose();
+        _memory.Dispose();
+    }
 
     private uint Reg(ulong offset)
     {
@@ -131,6 +143,31 @@ public sealed class VirtioBlockTests : IDisposable
         Assert.Equal(0xAB, _memory.GetSpan(Data, 1)[0]);
         uint usedLength = BinaryPrimitives.ReadUInt32LittleEndian(_memory.GetSpan(Used + 4 + 8 + 4, 4));
         Assert.Equal(513u, usedLength); // data + status byte
+    }
+
+    [Fact]
+    public void WithAnIoThreadTheNotifyingHartDoesNotWaitForTheDisk()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var test = new VirtioBlockTests(new MemoryBlockBackend(1 << 16) { WriteGate = gate }, ioThread: true);
+        test.Initialize();
+        test._memory.GetSpan(Data, 512).Fill(0x5A);
+        test.RequestHeader(1, 2);
+        test.Descriptor(0, Header, 16, Next, 1);
+        test.Descriptor(1, Data, 512, Next, 2);
+        test.Descriptor(2, Status, 1, Write, 0);
+        test._memory.GetSpan(Status, 1)[0] = 0xFF;
+
+        test.Submit(0); // returns although the disk has not finished the write
+        Assert.Equal(0, test.UsedIndex);
+        Assert.False(test._irq.Level);
+
+        gate.Set();
+        Assert.True(SpinWait.SpinUntil(() => test.UsedIndex == 1 && test._irq.Level, TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, test.StatusByte);
+        Assert.Equal(0x5A, test._disk.Data[2 * 512]);
+        Assert.NotEqual(Thread.CurrentThread, test._disk.Writer);
+        Assert.StartsWith("vessel-blk-", test._disk.Writer!.Name);
     }
 
     [Fact]
