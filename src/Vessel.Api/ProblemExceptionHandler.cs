@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Vessel.Hosting;
+using Vessel.Hosting.GuestAgent;
 
 namespace Vessel.Api;
 
@@ -20,6 +21,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : I
             },
             VmNotFoundException n => new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "No such VM", Detail = n.Message },
             VmConflictException c => new ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "Conflict", Detail = c.Message },
+            GuestAgentException g => new ProblemDetails
+            {
+                Status = g.NotAnswering ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
+                Title = g.NotAnswering ? "Guest agent not answering" : "Guest agent error",
+                Detail = g.Message,
+            },
             BadHttpRequestException b => new ProblemDetails { Status = b.StatusCode, Title = "Bad request", Detail = b.InnerException?.Message ?? b.Message },
             _ => new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "Internal error", Detail = exception.Message },
         };

@@ -31,6 +31,8 @@ app.Configure(config =>
         vm.AddCommand<VmDeleteCommand>("delete").WithDescription("Delete a stopped VM's definition (disk images stay).");
         vm.AddCommand<VmConsoleCommand>("console").WithDescription("Attach to a running VM's serial console (Ctrl-A D detaches).");
         vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history.");
+        vm.AddCommand<VmExecCommand>("exec").WithDescription("Run a command in the guest through its agent; exits with the command's status.")
+            .WithExample("vm", "exec", "demo", "--", "uname", "-a");
     });
     config.AddBranch("img", img =>
     {

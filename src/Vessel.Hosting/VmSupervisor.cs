@@ -11,7 +11,7 @@ namespace Vessel.Hosting;
 /// worker's pid, records every transition in the event history, applies the restart policy when a worker dies
 /// without being asked to, and on start-up finds the workers that kept running while it was down.
 /// </summary>
-public sealed class VmSupervisor : IDisposable
+public sealed partial class VmSupervisor : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(3);
