@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Vessel.Hosting;
 using Vessel.Hosting.GuestAgent;
+using Vessel.Hosting.Portability;
+using Vessel.Storage;
 
 namespace Vessel.Api;
 
@@ -27,6 +29,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : I
                 Title = g.NotAnswering ? "Guest agent not answering" : "Guest agent error",
                 Detail = g.Message,
             },
+            VmArchiveException a => new ProblemDetails { Status = StatusCodes.Status400BadRequest, Title = "Invalid VM archive", Detail = a.Message },
+            DiskImageException d => new ProblemDetails { Status = StatusCodes.Status422UnprocessableEntity, Title = "Disk image problem", Detail = d.Message },
             BadHttpRequestException b => new ProblemDetails { Status = b.StatusCode, Title = "Bad request", Detail = b.InnerException?.Message ?? b.Message },
             _ => new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "Internal error", Detail = exception.Message },
         };
