@@ -54,6 +54,8 @@ public sealed class VmExecCommand : ApiCommand<VmExecCommand.Settings>
             stdin = new string(buffer, 0, n);
         }
 
+        // The server answers within the timeout plus the agent's grace; wait that long, and a little more.
+        client.Timeout = TimeSpan.FromSeconds(Math.Clamp(settings.Timeout, 1, 3600) + 60);
         var result = await client.GetJsonAsync(HttpMethod.Post, $"api/vms/{Uri.EscapeDataString(settings.Name)}/exec",
             new { argv = _argv, stdin, timeoutSeconds = settings.Timeout });
         if (settings.Json)
