@@ -84,6 +84,8 @@ public static class ApiServer
         vms.MapPost("/{name}/stop", (string name, VmSupervisor s) => s.StopAsync(name, StopWait)).WithName("StopVm");
         vms.MapPost("/{name}/kill", (string name, VmSupervisor s) => s.KillAsync(name, StopWait)).WithName("KillVm");
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
+        vms.MapGuestAgentRoutes();
+        vms.MapPortabilityRoutes();
         api.MapFallback(() => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "no such API route; see /api/openapi.json"));
     }
 }

@@ -31,6 +31,14 @@ app.Configure(config =>
         vm.AddCommand<VmDeleteCommand>("delete").WithDescription("Delete a stopped VM's definition (disk images stay).");
         vm.AddCommand<VmConsoleCommand>("console").WithDescription("Attach to a running VM's serial console (Ctrl-A D detaches).");
         vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history.");
+        vm.AddCommand<VmExecCommand>("exec").WithDescription("Run a command in the guest through its agent; exits with the command's status.")
+            .WithExample("vm", "exec", "demo", "--", "uname", "-a");
+        vm.AddCommand<VmCloneCommand>("clone").WithDescription("Clone a stopped VM: full (disks copied) or --linked (qcow2 overlays); new name and MACs.")
+            .WithExample("vm", "clone", "demo", "demo2", "--linked");
+        vm.AddCommand<VmExportCommand>("export").WithDescription("Write a stopped VM (definition and disks, with checksums) to one archive.")
+            .WithExample("vm", "export", "demo", "/tmp/demo.vessel");
+        vm.AddCommand<VmImportCommand>("import").WithDescription("Create a VM from an exported archive, verifying it.")
+            .WithExample("vm", "import", "/tmp/demo.vessel", "--name", "demo3");
     });
     config.AddBranch("img", img =>
     {

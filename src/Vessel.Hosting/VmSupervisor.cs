@@ -11,7 +11,7 @@ namespace Vessel.Hosting;
 /// worker's pid, records every transition in the event history, applies the restart policy when a worker dies
 /// without being asked to, and on start-up finds the workers that kept running while it was down.
 /// </summary>
-public sealed class VmSupervisor : IDisposable
+public sealed partial class VmSupervisor : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(3);
@@ -108,6 +108,7 @@ public sealed class VmSupervisor : IDisposable
                     $"VM '{name}' needs {DataSize.Format(definition.MemoryBytes)} but only {DataSize.Format(Host.MemoryBytes - Math.Min(allocated, Host.MemoryBytes))} of the host's memory is unallocated");
             }
 
+            Portability.LinkedCloneGuard.EnsureNone(definition, Registry.List(), "start");
             runtime.UserStop = false;
             runtime.Restarts = 0;
             Spawn(definition, runtime);
@@ -189,6 +190,8 @@ public sealed class VmSupervisor : IDisposable
         {
             throw new VmConflictException($"VM '{name}' is {runtime.State.ToString().ToLowerInvariant()}; stop or kill it before deleting");
         }
+
+        Portability.LinkedCloneGuard.EnsureNone(Registry.Get(name), Registry.List(), "be deleted");
 
         // The definition and runtime files go; disk images are the user's files and stay where they are.
         runtime.Monitor?.Cancel();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Vessel.Hosting.GuestAgent;
 using Vessel.Images;
 using Vessel.Machine;
 using Vessel.Machine.Loading;
@@ -19,6 +20,7 @@ public sealed class VmWorker(string stateDirectory, string name)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly VmPaths _paths = new(stateDirectory, name);
     private readonly Stopwatch _uptime = new();
+    private readonly WorkerGuestAgent _agent = new();
     private volatile VirtMachine? _machine;
     private volatile bool _stopRequested;
     private ulong _retiredBeforeReboot;
@@ -67,6 +69,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                 {
                     _boots++;
                     console.Uart = machine.Uart;
+                    _agent.Attach(machine);
                     _machine = machine;
                     var reason = _stopRequested ? MachineExitReason.Stopped : machine.Run(cancellationToken);
                     _machine = null;
@@ -131,6 +134,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             InitrdPath = initrd,
             CommandLine = definition.CommandLine,
             Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly))],
+            VirtioConsole = true, // the guest agent's channel (hvc0) for vessel vm exec
         };
     }
 
@@ -171,7 +175,7 @@ public sealed class VmWorker(string stateDirectory, string name)
         {
             while (await ReadBoundedLineAsync(reader) is { } line)
             {
-                await writer.WriteLineAsync(Handle(line));
+                await writer.WriteLineAsync(_agent.TryHandle(line) is { } agentReply ? await agentReply : Handle(line));
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
@@ -181,7 +185,7 @@ public sealed class VmWorker(string stateDirectory, string name)
 
     private static async Task<string?> ReadBoundedLineAsync(StreamReader reader)
     {
-        // A control request is a few dozen bytes; refuse to buffer an endless line from a confused client.
+        // A control request is a few dozen bytes (an exec's stdin at most 1 MiB); refuse to buffer an endless line.
         var line = new StringBuilder();
         char[] one = new char[1];
         while (await reader.ReadAsync(one) == 1)
@@ -191,7 +195,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                 return line.ToString();
             }
 
-            if (line.Length >= 4096)
+            if (line.Length >= WorkerGuestAgent.MaxControlRequestChars)
             {
                 throw new IOException("control request too long");
             }

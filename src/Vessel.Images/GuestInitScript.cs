@@ -109,6 +109,19 @@ public static class GuestInitScript
             fi
         fi
 
+        # The guest agent serves 'vessel vm exec' over the virtio-console port; busybox init restarts it if it dies.
+        # The port's node appears while virtio_console probes, so wait briefly when the device is there.
+        if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+            tries=0
+            while [ ! -c /dev/hvc0 ] && [ "$tries" -lt 20 ]; do
+                sleep 0.1
+                tries=$((tries + 1))
+            done
+        fi
+        if [ -c /dev/hvc0 ] && [ -x /sbin/vessel-agent ]; then
+            echo "::respawn:/sbin/vessel-agent /dev/hvc0" >>/etc/inittab
+        fi
+
         # busybox init(8) takes over as PID 1 and runs /etc/inittab: a login shell on the console, started again
         # whenever it exits, and a clean poweroff/reboot when busybox poweroff/reboot/halt signal it.
         exec /bin/busybox init

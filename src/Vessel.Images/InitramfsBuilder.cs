@@ -6,12 +6,13 @@ namespace Vessel.Images;
 /// Builds the guest initramfs: a gzip-compressed newc cpio (see <see cref="CpioArchiveWriter"/>) holding a static
 /// busybox with its applet links, <c>/init</c> (<see cref="GuestInitScript"/>), a minimal <c>/etc</c>, the console and
 /// null device nodes, and the chosen kernel modules (decompressed) under <c>/lib/modules/VERSION</c> with a
-/// modules.dep for modprobe and <c>vessel.modules</c>, the load order /init follows.
+/// modules.dep for modprobe and <c>vessel.modules</c>, the load order /init follows, and the guest agent
+/// (<see cref="GuestAgentBinary"/>) as <c>/sbin/vessel-agent</c>.
 /// </summary>
 public sealed class InitramfsBuilder
 {
     /// <summary>Bumped whenever the layout or /init changes, so cached kits built by older code are rebuilt.</summary>
-    public const int LayoutVersion = 2;
+    public const int LayoutVersion = 3;
 
     /// <summary>
     /// Modules wanted by default: virtio over MMIO and its block, net, rng, console and balloon drivers, ext4 (and the
@@ -36,6 +37,9 @@ public sealed class InitramfsBuilder
 
     /// <summary>The kernel's modules.builtin text, copied so modprobe knows what needs no file; null to leave it out.</summary>
     public string? ModulesBuiltin { get; init; }
+
+    /// <summary>The static riscv64 guest agent installed as /sbin/vessel-agent (default: the one built into Vessel).</summary>
+    public byte[] GuestAgent { get; init; } = GuestAgentBinary.Load();
 
     /// <summary>Host name the guest sets at boot.</summary>
     public string HostName { get; init; } = "vessel";
@@ -68,6 +72,7 @@ public sealed class InitramfsBuilder
             cpio.AddSymbolicLink($"bin/{applet}", "busybox");
         }
 
+        cpio.AddFile("sbin/vessel-agent", GuestAgent, CpioArchiveWriter.ExecutableMode);
         cpio.AddFile("init", GuestInitScript.BuildInit(), CpioArchiveWriter.ExecutableMode);
         cpio.AddFile("etc/passwd", "root::0:0:root:/root:/bin/sh\n");
         cpio.AddFile("etc/group", "root:x:0:\ntty:x:5:\n");

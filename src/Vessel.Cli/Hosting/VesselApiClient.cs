@@ -33,6 +33,13 @@ public sealed class VesselApiClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = new Uri("http://vessel/"), Timeout = TimeSpan.FromMinutes(2) };
     }
 
+    /// <summary>How long a request may take (2 minutes unless a command that waits longer, like exec, sets it before its first request).</summary>
+    public TimeSpan Timeout
+    {
+        get => _http.Timeout;
+        set => _http.Timeout = value;
+    }
+
     /// <summary>Sends a request; returns the response body (JSON text, maybe empty) or throws with the problem's detail.</summary>
     public async Task<string> SendAsync(HttpMethod method, string path, object? body = null, CancellationToken cancellationToken = default)
     {

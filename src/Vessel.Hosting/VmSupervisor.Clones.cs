@@ -1,0 +1,215 @@
+using Vessel.Hosting.Portability;
+using Vessel.Storage;
+
+namespace Vessel.Hosting;
+
+/// <summary>
+/// Clones, export and import of stopped VMs (issue 6). Disks Vessel makes for a VM (clone copies and overlays,
+/// imported disks) live in <c>vms/NAME/disks/</c> and go when the VM is deleted; the user's own disks never do.
+/// </summary>
+public sealed partial class VmSupervisor
+{
+    /// <summary>
+    /// Clones a stopped VM: every disk copied (full), or a qcow2 overlay backed by each writable source disk (linked;
+    /// the source may then not start or be deleted while the clone exists, see <see cref="LinkedCloneGuard"/>).
+    /// Read-only disks are shared. The clone gets the new name and new random MACs.
+    /// </summary>
+    public VmDefinition Clone(string source, VmCloneRequest request, CancellationToken cancellationToken = default)
+    {
+        var definition = Registry.Get(source);
+        string name = CheckNewName(request.Name);
+        EnsureStopped(source, "cloned");
+        string diskDirectory = Path.Combine(Paths(name).Directory, "disks");
+        PrepareDiskDirectory(name, diskDirectory); // only past this point is the directory ours to remove on failure
+        try
+        {
+            var disks = new List<VmDisk>();
+            for (int i = 0; i < definition.Disks.Count; i++)
+            {
+                var disk = definition.Disks[i];
+                var info = DiskImageInspector.Inspect(disk.Path, disk.Format);
+                if (disk.ReadOnly && request.Linked)
+                {
+                    disks.Add(disk); // never written by either VM: share it
+                    continue;
+                }
+
+                if (request.Linked)
+                {
+                    string overlay = Path.Combine(diskDirectory, $"{i}.qcow2");
+                    Storage.Qcow2.Qcow2Image.Create(overlay, info.VirtualSize, backingFile: Path.GetFullPath(disk.Path), backingFormat: info.Format.ToName());
+                    disks.Add(new VmDisk(overlay, "qcow2", false));
+                }
+                else
+                {
+                    string copy = Path.Combine(diskDirectory, $"{i}.{info.Format.ToName()}");
+                    ImageConverter.Convert(disk.Path, disk.Format, copy, info.Format, cancellationToken: cancellationToken);
+                    disks.Add(new VmDisk(copy, info.Format.ToName(), disk.ReadOnly));
+                }
+            }
+
+            var clone = Create(RequestFor(definition, name, disks, definition.Kernel, definition.Initrd, definition.Firmware, newMacs: true));
+            Registry.Record(source, "cloned", $"{(request.Linked ? "linked" : "full")} clone '{name}' made");
+            Registry.Record(name, "cloned", $"{(request.Linked ? "linked" : "full")} clone of '{source}'");
+            return clone;
+        }
+        catch
+        {
+            DeleteQuietly(Paths(name).Directory);
+            throw;
+        }
+    }
+
+    /// <summary>Writes a stopped VM to one portable archive (<see cref="VmArchive"/>).</summary>
+    public VmExportResult Export(string name, VmExportRequest request, CancellationToken cancellationToken = default)
+    {
+        var definition = Registry.Get(name);
+        if (string.IsNullOrWhiteSpace(request.Path) || !Path.IsPathRooted(request.Path))
+        {
+            throw new VmValidationException(new Dictionary<string, string[]> { ["path"] = [$"path must be an absolute file name, not '{request.Path}'"] });
+        }
+
+        if (Directory.Exists(request.Path) || !Directory.Exists(Path.GetDirectoryName(request.Path)))
+        {
+            throw new VmValidationException(new Dictionary<string, string[]> { ["path"] = [$"{request.Path}: is a directory, or its directory does not exist"] });
+        }
+
+        EnsureStopped(name, "exported");
+        string work = Path.Combine(StateDirectory, "vms", $".export-{Guid.NewGuid():N}");
+        try
+        {
+            VmArchive.Write(definition, request.Path, work, cancellationToken);
+        }
+        finally
+        {
+            DeleteQuietly(work);
+        }
+
+        Registry.Record(name, "exported", $"archive {request.Path}");
+        return new VmExportResult(request.Path, new FileInfo(request.Path).Length, definition.Disks.Count);
+    }
+
+    /// <summary>
+    /// Creates a VM from an archive after checking every file against the manifest. With a new name the VM is a copy
+    /// and gets new MACs; without one it keeps the archived name and MACs (a move to another host).
+    /// </summary>
+    public VmDefinition Import(VmImportRequest request, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(request.Path) || !Path.IsPathRooted(request.Path))
+        {
+            throw new VmValidationException(new Dictionary<string, string[]> { ["path"] = [$"path must be an absolute file name, not '{request.Path}'"] });
+        }
+
+        if (request.Name is not null)
+        {
+            CheckNewName(request.Name);
+        }
+
+        string staging = Path.Combine(StateDirectory, "vms", $".import-{Guid.NewGuid():N}");
+        string? name = null;
+        bool placed = false;
+        try
+        {
+            var (manifest, files) = VmArchive.Read(request.Path, staging, cancellationToken);
+            var archived = manifest.Definition!;
+            name = CheckNewName(request.Name ?? archived.Name);
+            string diskDirectory = Path.Combine(Paths(name).Directory, "disks");
+            PrepareDiskDirectory(name, diskDirectory);
+            placed = true;
+            string Place(string entry)
+            {
+                string target = Path.Combine(diskDirectory, entry.Replace('/', '_'));
+                File.Move(files[entry], target);
+                return target;
+            }
+
+            var disks = archived.Disks.Select(d => d with { Path = Place(d.Path) }).ToList();
+            string? kernel = archived.Kernel is { } k ? Place(k) : null;
+            string? initrd = archived.Initrd is { } r ? Place(r) : null;
+            string? firmware = archived.Firmware is { } f ? Place(f) : null;
+            var definition = Create(RequestFor(archived, name, disks, kernel, initrd, firmware, newMacs: request.Name is not null));
+            Registry.Record(name, "imported", $"from {request.Path}");
+            return definition;
+        }
+        catch when (placed && Registry.Find(name!) is null)
+        {
+            DeleteQuietly(Paths(name!).Directory);
+            throw;
+        }
+        finally
+        {
+            DeleteQuietly(staging);
+        }
+    }
+
+    private string CheckNewName(string? name)
+    {
+        // The validator's name rule, checked before any disk is copied.
+        try
+        {
+            _validator.Validate(new VmCreateRequest { Name = name });
+        }
+        catch (VmValidationException e) when (e.Errors.ContainsKey("name"))
+        {
+            throw new VmValidationException(new Dictionary<string, string[]> { ["name"] = e.Errors["name"] });
+        }
+        catch (VmValidationException)
+        {
+            // Only the name is being checked here.
+        }
+
+        if (Registry.Find(name!) is not null)
+        {
+            throw new VmConflictException($"a VM named '{name}' already exists");
+        }
+
+        return name!;
+    }
+
+    private void EnsureStopped(string name, string action)
+    {
+        var state = Runtime(name).State;
+        if (IsActive(state))
+        {
+            throw new VmConflictException($"VM '{name}' is {state.ToString().ToLowerInvariant()}; stop it before it can be {action}");
+        }
+    }
+
+    private static void PrepareDiskDirectory(string name, string diskDirectory)
+    {
+        if (Directory.Exists(diskDirectory) && Directory.EnumerateFileSystemEntries(diskDirectory).Any())
+        {
+            throw new VmConflictException($"{diskDirectory} already holds files (left from an earlier VM named '{name}'?); remove them first");
+        }
+
+        Directory.CreateDirectory(diskDirectory);
+    }
+
+    private static VmCreateRequest RequestFor(VmDefinition definition, string name, IReadOnlyList<VmDisk> disks, string? kernel, string? initrd, string? firmware, bool newMacs) => new()
+    {
+        Name = name,
+        Cpus = definition.Cpus,
+        Memory = $"{definition.MemoryBytes >> 20}M",
+        Kernel = kernel,
+        Initrd = initrd,
+        Firmware = firmware,
+        CommandLine = definition.CommandLine,
+        Disks = disks,
+        Nics = newMacs ? [.. definition.Nics.Select(NicIdentity.WithNewMac)] : definition.Nics,
+        RestartPolicy = definition.RestartPolicy.ToName(),
+    };
+
+    private static void DeleteQuietly(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
