@@ -112,7 +112,7 @@ public sealed unsafe partial class Hart
                 cache.RecordCompiled();
             }
 
-            int done = code(this, _x);
+            int done = code(this, _x, (int)Math.Min(remaining, int.MaxValue));
             if (compileStart != 0)
             {
                 // The first call includes RyuJIT compiling the IL.

@@ -6,9 +6,11 @@ using Vessel.RiscV.Decoding;
 namespace Vessel.RiscV.Jit;
 
 /// <summary>
-/// Translates one guest basic block into a <see cref="DynamicMethod"/> (DESIGN.md §4, issue 9). A block starts at a
-/// pc, stays inside its 4 KiB page, and ends after a jump or branch, before a SYSTEM instruction, FENCE.I or an
-/// undecodable word, or after <see cref="MaxInstructions"/>. Guest registers the block touches live in IL locals
+/// Translates one guest block into a <see cref="DynamicMethod"/> (DESIGN.md §4, issue 9). A block starts at a pc,
+/// stays inside its 4 KiB page, and ends after a jump, before a SYSTEM instruction, FENCE.I or an undecodable word,
+/// or after <see cref="MaxInstructions"/>. Conditional branches do not end it: a taken branch to the block's start
+/// loops inside the compiled code (while the caller's instruction budget lasts), one to a later instruction of the
+/// block jumps there, and any other leaves the block. Guest registers the block touches live in IL locals
 /// and are written back at every exit. Loads and stores inline the TLB hit path and call the interpreter's slow
 /// path (with pc set to the instruction) on a miss, so a fault leaves the state exactly as the interpreter would.
 /// F/D, atomics and carry-less multiplies run in the interpreter one instruction at a time from inside the block.
@@ -47,8 +49,11 @@ internal static unsafe class BlockTranslator
         /// <summary>Translated to IL.</summary>
         Translated,
 
-        /// <summary>Translated to IL and ends the block (jumps and branches).</summary>
+        /// <summary>Translated to IL and ends the block (jumps).</summary>
         EndsBlock,
+
+        /// <summary>A conditional branch: the taken side leaves the block (or loops to its start); the block goes on.</summary>
+        Branch,
 
         /// <summary>Run by the interpreter from inside the block (F/D, atomics, carry-less multiply).</summary>
         Interpreted,
@@ -56,7 +61,8 @@ internal static unsafe class BlockTranslator
 
     public static Handling Classify(Opcode op) => op switch
     {
-        Opcode.Jal or Opcode.Jalr or (>= Opcode.Beq and <= Opcode.Bgeu) => Handling.EndsBlock,
+        Opcode.Jal or Opcode.Jalr => Handling.EndsBlock,
+        >= Opcode.Beq and <= Opcode.Bgeu => Handling.Branch,
         Opcode.Illegal or Opcode.FenceI or (>= Opcode.Ecall and <= Opcode.Csrrci) => Handling.Barrier,
         (>= Opcode.LrW and <= Opcode.AmoMaxuD) or Opcode.Clmul or Opcode.Clmulh or Opcode.Clmulr or (>= Opcode.Flw) => Handling.Interpreted,
         _ => Handling.Translated,
@@ -106,7 +112,7 @@ internal static unsafe class BlockTranslator
     /// <summary>Compiles a block that <see cref="Scan"/> produced from the bytes now at <paramref name="host"/>.</summary>
     public static BlockFunction Compile(ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length)
     {
-        var method = new DynamicMethod($"rv_{pc:x}", typeof(int), [typeof(Hart), typeof(ulong*)], typeof(Hart), skipVisibility: true);
+        var method = new DynamicMethod($"rv_{pc:x}", typeof(int), [typeof(Hart), typeof(ulong*), typeof(int)], typeof(Hart), skipVisibility: true);
         var emitter = new Emitter(method.GetILGenerator(), pc, host, block, length);
         emitter.Emit();
         return method.CreateDelegate<BlockFunction>();
@@ -181,8 +187,17 @@ internal static unsafe class BlockTranslator
         private LocalBuilder? _value;
         private LocalBuilder? _target;
 
-        // Instructions whose retirement is already counted in instret (the interpreter counts the ones it runs).
+        // Instructions attempted in earlier loop iterations, less any skipped by forward branches: added to every exit's count.
+        private LocalBuilder _attempted = null!;
+
+        // Retirements not yet added to instret (earlier iterations, skips): added at every exit and before the interpreter runs.
+        private LocalBuilder _pendingInstret = null!;
+
+        // Instructions of this pass whose retirement is already counted in instret (the interpreter counts the ones it runs).
         private int _instretSynced;
+        private readonly int[] _syncedBefore;
+        private readonly Label[] _starts;
+        private readonly List<(int Index, ulong Target, int Synced, Label Label)> _takenBranches = [];
 
         public Emitter(ILGenerator il, ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length)
         {
@@ -195,10 +210,13 @@ internal static unsafe class BlockTranslator
             _faultExitUsed = new bool[_block.Length];
             _interpretedExits = new Label[_block.Length];
             _interpretedExitUsed = new bool[_block.Length];
+            _syncedBefore = new int[_block.Length];
+            _starts = new Label[_block.Length];
             for (int i = 0; i < _block.Length; i++)
             {
                 _faultExits[i] = il.DefineLabel();
                 _interpretedExits[i] = il.DefineLabel();
+                _starts[i] = il.DefineLabel();
             }
         }
 
@@ -214,11 +232,16 @@ internal static unsafe class BlockTranslator
             {
                 ref readonly DecodedInstruction d = ref _block[i];
                 ulong next = pc + d.Length;
+                _il.MarkLabel(_starts[i]);
+                _syncedBefore[i] = _instretSynced;
                 switch (Classify(d.Op))
                 {
                     case Handling.EndsBlock:
                         EmitControlTransfer(in d, pc, next, i + 1);
                         ended = true;
+                        break;
+                    case Handling.Branch:
+                        EmitBranch(in d, pc, i);
                         break;
                     case Handling.Interpreted:
                         EmitInterpreted(in d, pc, next, i);
@@ -236,7 +259,13 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Ldc_I8, (long)pc);
                 _il.Emit(OpCodes.Stfld, PcField);
-                EmitExit(_block.Length);
+                EmitExit(_block.Length, _instretSynced);
+            }
+
+            foreach (var (index, target, synced, label) in _takenBranches)
+            {
+                _il.MarkLabel(label);
+                EmitTaken(index, target, synced);
             }
 
             for (int i = 0; i < _block.Length; i++)
@@ -245,36 +274,114 @@ internal static unsafe class BlockTranslator
                 {
                     // Instruction i trapped: the slow path already pointed pc at the handler. i instructions retired.
                     _il.MarkLabel(_faultExits[i]);
-                    EmitWriteBack();
-                    EmitInstretAdd(i - InstretSyncedBefore(i));
-                    _il.Emit(OpCodes.Ldc_I4, i + 1);
-                    _il.Emit(OpCodes.Ret);
+                    EmitExit(i, _syncedBefore[i], attempted: i + 1);
                 }
 
                 if (_interpretedExitUsed[i])
                 {
                     // The interpreter ran instruction i and did not fall through (a trap): it counted instret itself.
                     _il.MarkLabel(_interpretedExits[i]);
-                    EmitWriteBack();
-                    _il.Emit(OpCodes.Ldc_I4, i + 1);
-                    _il.Emit(OpCodes.Ret);
+                    EmitExit(i + 1, i + 1);
                 }
             }
         }
 
-        /// <summary>Instret already counted before instruction <paramref name="index"/> (through interpreted ones).</summary>
-        private int InstretSyncedBefore(int index)
+        private void EmitBranch(in DecodedInstruction d, ulong pc, int index)
         {
-            int synced = 0;
-            for (int i = 0; i < index; i++)
+            var taken = _il.DefineLabel();
+            Read(d.Rs1);
+            Read(d.Rs2);
+            _il.Emit(d.Op switch
+            {
+                Opcode.Beq => OpCodes.Beq,
+                Opcode.Bne => OpCodes.Bne_Un,
+                Opcode.Blt => OpCodes.Blt,
+                Opcode.Bge => OpCodes.Bge,
+                Opcode.Bltu => OpCodes.Blt_Un,
+                _ => OpCodes.Bge_Un,
+            }, taken);
+            _takenBranches.Add((index, pc + (ulong)(long)d.Imm, _instretSynced, taken));
+        }
+
+        /// <summary>The taken side of the branch at <paramref name="index"/>: loop, skip ahead, or leave.</summary>
+        private void EmitTaken(int index, ulong target, int synced)
+        {
+            int done = index + 1;
+            if (target == _pc)
+            {
+                // Another pass over the block, if the budget allows a whole one; registers stay in locals.
+                AddToLocal(_attempted, done, isLong: false);
+                AddToLocal(_pendingInstret, done - synced, isLong: true);
+                var stop = _il.DefineLabel();
+                _il.Emit(OpCodes.Ldloc, _attempted);
+                _il.Emit(OpCodes.Ldc_I4, _block.Length);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldarg_2);
+                _il.Emit(OpCodes.Bgt, stop);
+                _il.Emit(OpCodes.Br, _starts[0]);
+                _il.MarkLabel(stop);
+                SetPc(_pc);
+                EmitExit(0, 0);
+                return;
+            }
+
+            int skipTo = IndexOf(target);
+            if (skipTo > done && !InterpretedBetween(done, skipTo))
+            {
+                // Forward inside the block: the skipped instructions neither retire nor count.
+                AddToLocal(_attempted, done - skipTo, isLong: false);
+                AddToLocal(_pendingInstret, done - skipTo, isLong: true);
+                _il.Emit(OpCodes.Br, _starts[skipTo]);
+                return;
+            }
+
+            SetPc(target);
+            EmitExit(done, synced);
+        }
+
+        private int IndexOf(ulong target)
+        {
+            ulong pc = _pc;
+            for (int i = 0; i < _block.Length; i++)
+            {
+                if (pc == target)
+                {
+                    return i;
+                }
+
+                pc += _block[i].Length;
+            }
+
+            return -1;
+        }
+
+        private bool InterpretedBetween(int from, int to)
+        {
+            for (int i = from; i < to; i++)
             {
                 if (Classify(_block[i].Op) == Handling.Interpreted)
                 {
-                    synced = i + 1;
+                    return true;
                 }
             }
 
-            return synced;
+            return false;
+        }
+
+        private void AddToLocal(LocalBuilder local, int amount, bool isLong)
+        {
+            _il.Emit(OpCodes.Ldloc, local);
+            if (isLong)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)amount);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I4, amount);
+            }
+
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, local);
         }
 
         private void EmitCodeCheck()
@@ -345,6 +452,8 @@ internal static unsafe class BlockTranslator
             _raw = _il.DeclareLocal(typeof(ulong));
             _value = _il.DeclareLocal(typeof(ulong));
             _target = _il.DeclareLocal(typeof(ulong));
+            _attempted = _il.DeclareLocal(typeof(int));
+            _pendingInstret = _il.DeclareLocal(typeof(long));
         }
 
         /// <summary>
@@ -428,27 +537,34 @@ internal static unsafe class BlockTranslator
             }
         }
 
+        /// <summary>instret += pending + <paramref name="count"/>.</summary>
         private void EmitInstretAdd(int count)
         {
-            if (count == 0)
-            {
-                return;
-            }
-
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldfld, InstretField);
-            _il.Emit(OpCodes.Ldc_I8, (long)count);
+            _il.Emit(OpCodes.Ldloc, _pendingInstret);
             _il.Emit(OpCodes.Add);
+            if (count != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)count);
+                _il.Emit(OpCodes.Add);
+            }
+
             _il.Emit(OpCodes.Stfld, InstretField);
         }
 
-        /// <summary>Normal exit after <paramref name="count"/> instructions, pc already stored.</summary>
-        private void EmitExit(int count)
+        /// <summary>
+        /// Leaves the block (pc already stored) with <paramref name="retired"/> instructions of this pass retired, of which
+        /// <paramref name="synced"/> are already in instret; returns <paramref name="attempted"/> (default: retired) plus earlier passes.
+        /// </summary>
+        private void EmitExit(int retired, int synced, int attempted = -1)
         {
             EmitWriteBack();
-            EmitInstretAdd(count - _instretSynced);
-            _il.Emit(OpCodes.Ldc_I4, count);
+            EmitInstretAdd(retired - synced);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Ldc_I4, attempted < 0 ? retired : attempted);
+            _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Ret);
         }
 
@@ -626,55 +742,41 @@ internal static unsafe class BlockTranslator
 
         private void EmitControlTransfer(in DecodedInstruction d, ulong pc, ulong next, int count)
         {
-            ulong target = pc + (ulong)(long)d.Imm;
-            switch (d.Op)
+            if (d.Op == Opcode.Jal)
             {
-                case Opcode.Jal:
-                    if (d.Rd != Hart.SinkRegister)
-                    {
-                        _il.Emit(OpCodes.Ldc_I8, (long)next);
-                        Store(d.Rd);
-                    }
+                if (d.Rd != Hart.SinkRegister)
+                {
+                    _il.Emit(OpCodes.Ldc_I8, (long)next);
+                    Store(d.Rd);
+                }
 
-                    SetPc(target);
-                    EmitExit(count);
+                ulong target = pc + (ulong)(long)d.Imm;
+                if (target == _pc)
+                {
+                    EmitTaken(count - 1, target, _instretSynced);
                     return;
-                case Opcode.Jalr:
-                    // The target uses rs1 before rd is written: they may be the same register.
-                    BinaryImmediate(in d, OpCodes.Add);
-                    _il.Emit(OpCodes.Ldc_I8, ~1L);
-                    _il.Emit(OpCodes.And);
-                    _il.Emit(OpCodes.Stloc, _target!);
-                    if (d.Rd != Hart.SinkRegister)
-                    {
-                        _il.Emit(OpCodes.Ldc_I8, (long)next);
-                        Store(d.Rd);
-                    }
+                }
 
-                    _il.Emit(OpCodes.Ldarg_0);
-                    _il.Emit(OpCodes.Ldloc, _target!);
-                    _il.Emit(OpCodes.Stfld, PcField);
-                    EmitExit(count);
-                    return;
+                SetPc(target);
+                EmitExit(count, _instretSynced);
+                return;
             }
 
-            var taken = _il.DefineLabel();
-            Read(d.Rs1);
-            Read(d.Rs2);
-            _il.Emit(d.Op switch
+            // jalr: the target uses rs1 before rd is written: they may be the same register.
+            BinaryImmediate(in d, OpCodes.Add);
+            _il.Emit(OpCodes.Ldc_I8, ~1L);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Stloc, _target!);
+            if (d.Rd != Hart.SinkRegister)
             {
-                Opcode.Beq => OpCodes.Beq,
-                Opcode.Bne => OpCodes.Bne_Un,
-                Opcode.Blt => OpCodes.Blt,
-                Opcode.Bge => OpCodes.Bge,
-                Opcode.Bltu => OpCodes.Blt_Un,
-                _ => OpCodes.Bge_Un,
-            }, taken);
-            SetPc(next);
-            EmitExit(count);
-            _il.MarkLabel(taken);
-            SetPc(target);
-            EmitExit(count);
+                _il.Emit(OpCodes.Ldc_I8, (long)next);
+                Store(d.Rd);
+            }
+
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldloc, _target!);
+            _il.Emit(OpCodes.Stfld, PcField);
+            EmitExit(count, _instretSynced);
         }
 
         private void SetPc(ulong value)
@@ -834,6 +936,8 @@ internal static unsafe class BlockTranslator
         {
             EmitWriteBack();
             EmitInstretAdd(index - _instretSynced);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Stloc, _pendingInstret);
             _instretSynced = index + 1;
             SetPc(pc);
             _il.Emit(OpCodes.Ldarg_0);

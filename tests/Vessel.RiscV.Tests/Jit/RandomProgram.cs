@@ -22,9 +22,10 @@ internal sealed class RandomProgram
     public const int PageEndPointer = 6;
     public const int FaultPointer = 7;
     public const int LoopCounter = 28;
+    public const int InnerLoopCounter = 29;
     public const int HandlerScratch = 31;
 
-    private static readonly int[] Writable = [1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 29, 30];
+    private static readonly int[] Writable = [1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 30];
 
     private static readonly (uint Funct3, uint Funct7)[] RegisterOps =
     [
@@ -73,7 +74,7 @@ internal sealed class RandomProgram
         offsets[_items.Count] = code.Count;
         for (int i = 0; i < _items.Count; i++)
         {
-            ulong word = _items[i].Encode(offsets[i], offsets);
+            ulong word = _items[i].Encode(offsets[i], offsets, LandingPlace);
             for (int b = 0; b < _items[i].Length; b++)
             {
                 code[offsets[i] + b] = (byte)(word >> (8 * b));
@@ -112,6 +113,17 @@ internal sealed class RandomProgram
         registers[FaultPointer] = 0x1000; // no RAM, no device: access faults
         registers[LoopCounter] = Iterations;
         InitialRegisters = registers;
+    }
+
+    /// <summary>A forward branch aimed inside a loop body lands after the loop instead, so no loop runs without its counter set.</summary>
+    private int LandingPlace(int target)
+    {
+        while (target < _items.Count && _items[target].InsideLoop)
+        {
+            target++;
+        }
+
+        return target;
     }
 
     /// <summary>The pc of the final jump-to-self.</summary>
@@ -205,7 +217,11 @@ internal sealed class RandomProgram
         {
             _items.Add(new Item(_random.Next(3) switch { 0 => Ecall, 1 => Ebreak, _ => 0xFFFF_FFFFu }));
         }
-        else if (kind < 95)
+        else if (kind < 94)
+        {
+            AddInnerLoop();
+        }
+        else if (kind < 96)
         {
             Add(_random.Next(2) == 0 ? 0x0FF0000Fu : 0x0000100Fu); // fence rw,rw / fence.i
         }
@@ -213,6 +229,47 @@ internal sealed class RandomProgram
         {
             Add(Addi(Rd(), Rs(), _random.Next(-2048, 2048)));
         }
+    }
+
+    /// <summary>A counted loop of a few straight-line instructions: the JIT runs it inside one compiled block.</summary>
+    private void AddInnerLoop()
+    {
+        Add(Addi(InnerLoopCounter, 0, _random.Next(1, 40)));
+        int start = _items.Count;
+        int body = _random.Next(1, 8);
+        for (int i = 0; i < body; i++)
+        {
+            int kind = _random.Next(10);
+            if (kind < 4)
+            {
+                var (f3, f7) = RegisterOps[_random.Next(RegisterOps.Length)];
+                Add(Op(Rd(), Rs(), Rs(), f3, f7));
+            }
+            else if (kind < 6)
+            {
+                AddImmediateOp();
+            }
+            else if (kind < 7)
+            {
+                AddCompressed();
+            }
+            else if (kind < 9)
+            {
+                AddMemoryAccess();
+            }
+            else
+            {
+                AddFloatOrAtomic();
+            }
+        }
+
+        Add(Addi(InnerLoopCounter, InnerLoopCounter, -1));
+        for (int i = start; i < _items.Count; i++)
+        {
+            _items[i].InsideLoop = true;
+        }
+
+        _items.Add(new Item(0, 4, start, (offset, to) => B(1, InnerLoopCounter, 0, to - offset)) { InsideLoop = true });
     }
 
     private static uint BranchFunct3(int which) => which switch { 0 => 0, 1 => 1, 2 => 4, 3 => 5, 4 => 6, _ => 7 };
@@ -312,7 +369,11 @@ internal sealed class RandomProgram
 
         public int Length { get; } = length;
 
-        public ulong Encode(int offset, int[] offsets) =>
-            _encoded ??= encode is null ? word : encode(offset, offsets[Math.Min(target, offsets.Length - 1)]);
+        public bool InsideLoop { get; set; }
+
+        public ulong Encode(int offset, int[] offsets, Func<int, int> landing) =>
+            _encoded ??= encode is null
+                ? word
+                : encode(offset, offsets[target < 0 ? 0 : Math.Min(InsideLoop ? target : landing(target), offsets.Length - 1)]);
     }
 }
