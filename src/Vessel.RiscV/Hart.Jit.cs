@@ -31,8 +31,16 @@ public sealed unsafe partial class Hart
     /// <summary>How <see cref="Run"/> executes guest code. Set it while the hart is not running.</summary>
     public CpuEngine Engine { get; set; } = CpuEngine.Interpreter;
 
-    /// <summary>Times a block runs in the interpreter before the JIT compiles it (0: compile on first sight).</summary>
-    public int JitHotThreshold { get; set; } = 16;
+    /// <summary>
+    /// Times a block runs in the interpreter before the JIT compiles it (0: compile on first sight). Compiling a block
+    /// costs milliseconds of RyuJIT time, worth about a million interpreted instructions, so only blocks that run
+    /// often pay back: measured on a Linux boot, 16 spent 36 s compiling 11 k blocks in the first 0.7 G instructions,
+    /// 1000 spent 6 s on 1.8 k blocks in 0.9 G and still ran 89 % of instructions compiled.
+    /// </summary>
+    public int JitHotThreshold { get; set; } = DefaultJitHotThreshold;
+
+    /// <summary>The default <see cref="JitHotThreshold"/>.</summary>
+    public const int DefaultJitHotThreshold = 1000;
 
     /// <summary>Counters of the JIT since this hart was created, for <c>--stats</c> and benchmarks.</summary>
     public JitStatistics JitStatistics => new(

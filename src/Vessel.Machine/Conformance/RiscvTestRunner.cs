@@ -23,7 +23,7 @@ public sealed class RiscvTestRunner
     public CpuEngine Engine { get; init; } = CpuEngine.Interpreter;
 
     /// <summary>With the JIT, how many interpreted runs make a block hot (0 compiles every block on first sight).</summary>
-    public int JitHotThreshold { get; init; } = 16;
+    public int JitHotThreshold { get; init; } = Hart.DefaultJitHotThreshold;
 
     /// <summary>Receives HTIF console output (the v tests print assertion messages this way).</summary>
     public TextWriter? Console { get; init; }

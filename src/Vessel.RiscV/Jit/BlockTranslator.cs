@@ -198,6 +198,7 @@ internal static unsafe class BlockTranslator
         private readonly int[] _syncedBefore;
         private readonly Label[] _starts;
         private readonly List<(int Index, ulong Target, int Synced, Label Label)> _takenBranches = [];
+        private readonly Label _epilogue;
 
         public Emitter(ILGenerator il, ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length)
         {
@@ -212,6 +213,7 @@ internal static unsafe class BlockTranslator
             _interpretedExitUsed = new bool[_block.Length];
             _syncedBefore = new int[_block.Length];
             _starts = new Label[_block.Length];
+            _epilogue = il.DefineLabel();
             for (int i = 0; i < _block.Length; i++)
             {
                 _faultExits[i] = il.DefineLabel();
@@ -284,6 +286,8 @@ internal static unsafe class BlockTranslator
                     EmitExit(i + 1, i + 1);
                 }
             }
+
+            EmitEpilogue();
         }
 
         private void EmitBranch(in DecodedInstruction d, ulong pc, int index)
@@ -560,11 +564,28 @@ internal static unsafe class BlockTranslator
         /// </summary>
         private void EmitExit(int retired, int synced, int attempted = -1)
         {
+            // Every exit shares one epilogue, which keeps the IL (and RyuJIT's compile time) small.
+            if (retired != synced)
+            {
+                AddToLocal(_pendingInstret, retired - synced, isLong: true);
+            }
+
+            attempted = attempted < 0 ? retired : attempted;
+            if (attempted != 0)
+            {
+                AddToLocal(_attempted, attempted, isLong: false);
+            }
+
+            _il.Emit(OpCodes.Br, _epilogue);
+        }
+
+        /// <summary>Writes back the registers, adds the pending retirements to instret and returns the attempted count.</summary>
+        private void EmitEpilogue()
+        {
+            _il.MarkLabel(_epilogue);
             EmitWriteBack();
-            EmitInstretAdd(retired - synced);
+            EmitInstretAdd(0);
             _il.Emit(OpCodes.Ldloc, _attempted);
-            _il.Emit(OpCodes.Ldc_I4, attempted < 0 ? retired : attempted);
-            _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Ret);
         }
 

@@ -3,16 +3,16 @@ namespace Vessel.RiscV.Jit;
 /// <summary>
 /// One hart's translated blocks: a fixed-size, two-way set-associative table keyed by guest pc and the host address
 /// the pc fetched from (so a remapped page, a satp switch or an sfence.vma that changes the mapping simply misses).
-/// A new block evicts the older of its set, and an evicted block's DynamicMethod becomes garbage, so native code
+/// A new block replaces a block of its set that is not compiled yet, else the less recently used one; an evicted block's DynamicMethod becomes garbage, so native code
 /// stays bounded however much new code a guest runs. Not thread-safe: a hart's cache belongs to its thread.
 /// </summary>
 internal sealed class TranslationCache
 {
-    public const int DefaultSets = 4096;
+    public const int DefaultSets = 8192;
     private const ulong EmptyPc = 1; // pcs are always even
 
     private readonly TranslationSlot[] _slots;
-    private readonly int _setMask;
+    private readonly int _setShift;
 
     public TranslationCache(int sets = DefaultSets)
     {
@@ -22,7 +22,7 @@ internal sealed class TranslationCache
         }
 
         _slots = new TranslationSlot[sets * 2];
-        _setMask = sets - 1;
+        _setShift = 64 - System.Numerics.BitOperations.Log2((uint)sets);
         Clear();
     }
 
@@ -59,7 +59,8 @@ internal sealed class TranslationCache
     /// </summary>
     public ref TranslationSlot Find(ulong pc, nint host, out bool found)
     {
-        int set = (int)(((pc >> 1) ^ (pc >> 14)) & (ulong)_setMask) * 2;
+        // Fibonacci hashing: spreads 2- and 4-byte aligned pcs over every set.
+        int set = _setShift == 64 ? 0 : (int)(((pc >> 1) * 0x9E37_79B9_7F4A_7C15UL) >> _setShift) * 2;
         ref TranslationSlot first = ref _slots[set];
         if (first.Pc == pc && first.Host == host)
         {
@@ -76,6 +77,14 @@ internal sealed class TranslationCache
             return ref first;
         }
 
+        found = false;
+        if (first.Code is null)
+        {
+            // Cold blocks make way first, so code that runs once cannot push out compiled blocks.
+            first = new TranslationSlot { Pc = pc, Host = host };
+            return ref first;
+        }
+
         if (second.Code is not null)
         {
             Evicted++;
@@ -83,7 +92,6 @@ internal sealed class TranslationCache
 
         second = first;
         first = new TranslationSlot { Pc = pc, Host = host };
-        found = false;
         return ref first;
     }
 
