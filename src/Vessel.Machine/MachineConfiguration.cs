@@ -1,3 +1,5 @@
+using Vessel.RiscV;
+
 namespace Vessel.Machine;
 
 /// <summary>What a <c>virt</c> machine is made of: harts, RAM, and the images it boots.</summary>
@@ -6,6 +8,9 @@ public sealed record MachineConfiguration
     public int CpuCount { get; init; } = 1;
 
     public ulong MemorySize { get; init; } = 512UL << 20;
+
+    /// <summary>How the harts run guest code: the interpreter (the reference) or the JIT.</summary>
+    public CpuEngine CpuEngine { get; init; } = CpuEngine.Interpreter;
 
     /// <summary>OpenSBI <c>fw_dynamic.bin</c> (raw binary or ELF) loaded at the start of RAM.</summary>
     public required string FirmwarePath { get; init; }

@@ -56,7 +56,7 @@ public sealed class VirtMachine : IDisposable
         _harts = new Hart[config.CpuCount];
         for (int i = 0; i < _harts.Length; i++)
         {
-            _harts[i] = new Hart(i, _ram, Bus, Clock);
+            _harts[i] = new Hart(i, _ram, Bus, Clock) { Engine = config.CpuEngine };
         }
 
         _clint = new Clint(

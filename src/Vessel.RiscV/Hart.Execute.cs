@@ -46,7 +46,8 @@ public sealed unsafe partial class Hart
             }
 
             TryTakeInterrupt();
-            budget -= RunBlock(Math.Min(budget, InterruptCheckInterval));
+            long slice = Math.Min(budget, InterruptCheckInterval);
+            budget -= Engine == CpuEngine.Jit ? RunTranslated(slice) : RunBlock(slice);
         }
 
         return HartRunResult.BudgetExhausted;
@@ -95,12 +96,17 @@ public sealed unsafe partial class Hart
             }
             else
             {
-                if (!FetchSlow(pc, out word))
+                ref TlbEntry fe = ref _fetchTlb[(int)((pc >> 12) & TlbMask)];
+                if (fe.Tag == pc >> 12 && (pc & 0xFFF) <= 0xFFC)
+                {
+                    // A fetch TLB hit needs no page walk (blocks start here after every SYSTEM instruction).
+                    word = Unsafe.ReadUnaligned<uint>((void*)(long)(pc + (ulong)fe.HostDelta));
+                }
+                else if (!FetchSlow(pc, out word))
                 {
                     break;
                 }
 
-                ref TlbEntry fe = ref _fetchTlb[(int)((pc >> 12) & TlbMask)];
                 if (fe.Tag == pc >> 12)
                 {
                     fetchTag = fe.Tag;

@@ -1,4 +1,5 @@
 using Vessel.Machine.Conformance;
+using Vessel.RiscV;
 
 namespace Vessel.Machine.Tests;
 
@@ -21,6 +22,23 @@ public sealed class ConformanceSuiteTests
             .OrderBy(s => s, StringComparer.Ordinal)
             .ToList();
         Assert.True(failures.Count == 0, $"{failures.Count} of {files.Count} failed:\n{string.Join('\n', failures)}");
+    }
+
+    /// <summary>The suite again on the JIT, every block compiled on first sight so nothing runs only interpreted.</summary>
+    [RiscvTestsFact]
+    public void EveryConformanceTestPassesUnderTheJit()
+    {
+        var files = RiscvTestRunner.ExpandPaths([RiscvTestsFolder.FolderPath!], out _);
+        var runner = new RiscvTestRunner { Engine = CpuEngine.Jit, JitHotThreshold = 0 };
+        var failures = files
+            .AsParallel()
+            .Select(runner.Run)
+            .Where(r => !r.Passed)
+            .Select(r => $"{r.Name}: {r.Error ?? $"test {r.FailedTestNumber}"}")
+            .OrderBy(s => s, StringComparer.Ordinal)
+            .ToList();
+        Assert.True(files.Count >= 300, $"expected the full suite, found {files.Count} ELF files");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {files.Count} failed under the JIT:\n{string.Join('\n', failures)}");
     }
 
     [Fact]

@@ -13,6 +13,9 @@ public sealed record GuestWorkload
 
     public int Cpus { get; init; } = 1;
 
+    /// <summary>How Vessel's harts run (QEMU always uses TCG).</summary>
+    public Vessel.RiscV.CpuEngine Engine { get; init; } = Vessel.RiscV.CpuEngine.Interpreter;
+
     public ulong MemorySize { get; init; } = 512UL << 20;
 
     /// <summary>Disk images in order (vda first), with their format name as both tools spell it.</summary>

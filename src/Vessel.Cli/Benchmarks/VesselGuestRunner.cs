@@ -11,6 +11,7 @@ public static class VesselGuestRunner
         var config = new MachineConfiguration
         {
             CpuCount = workload.Cpus,
+            CpuEngine = workload.Engine,
             MemorySize = workload.MemorySize,
             FirmwarePath = workload.Firmware,
             KernelPath = workload.Kernel,

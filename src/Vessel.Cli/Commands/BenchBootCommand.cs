@@ -30,6 +30,11 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
         [DefaultValue(QemuGuestRunner.DefaultBinary)]
         public string Qemu { get; init; } = QemuGuestRunner.DefaultBinary;
 
+        [CommandOption(CpuEngineOption.Template)]
+        [Description(CpuEngineOption.Description)]
+        [DefaultValue(CpuEngineOption.Default)]
+        public string CpuEngine { get; init; } = CpuEngineOption.Default;
+
         [CommandOption("--no-qemu")]
         [Description("Measure Vessel only.")]
         public bool NoQemu { get; init; }
@@ -43,6 +48,11 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
 
         public override ValidationResult Validate()
         {
+            if (!CpuEngineOption.TryParse(CpuEngine, out _))
+            {
+                return ValidationResult.Error(CpuEngineOption.Error(CpuEngine));
+            }
+
             if (Runs is < 1 or > 100)
             {
                 return ValidationResult.Error("--runs must be between 1 and 100.");
@@ -61,6 +71,7 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
             return 2;
         }
 
+        CpuEngineOption.TryParse(settings.CpuEngine, out var engine);
         var cases = settings.CpuList.Select(cpus => new BenchmarkCase(
             cpus == 1 ? "1 hart" : $"{cpus} harts",
             () => new GuestWorkload
@@ -69,6 +80,7 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
                 Kernel = kit.Kernel,
                 Initrd = kit.Initramfs,
                 Cpus = cpus,
+                Engine = engine,
                 CommandLine = "console=ttyS0 vessel.init='true' vessel.poweroff=1",
                 Marker = ReadyMarker,
             },
@@ -86,7 +98,7 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
 
         SideBySideBenchmark.Report(
             samples,
-            $"{settings.Runs} boots each of the guest kit (OpenSBI + Linux + busybox initramfs, 512 MiB), launch to \"{ReadyMarker}\" and to power-off, wall clock.",
+            $"{settings.Runs} boots each of the guest kit (OpenSBI + Linux + busybox initramfs, 512 MiB; Vessel's {CpuEngineOption.Name(engine)}), launch to \"{ReadyMarker}\" and to power-off, wall clock.",
             settings.Json);
         return 0;
     }

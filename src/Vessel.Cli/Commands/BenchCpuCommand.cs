@@ -9,7 +9,7 @@ namespace Vessel.Cli.Commands;
 
 /// <summary>
 /// <c>vessel bench cpu</c>: runs the bare-metal CPU benchmark (bench/guest/cpu-bench.c, embedded in this
-/// program) on the interpreter several times and reports instructions, wall time and MIPS, with the median.
+/// program) on the interpreter or the JIT several times and reports instructions, wall time and MIPS, with the median.
 /// </summary>
 public sealed class BenchCpuCommand : Command<BenchCpuCommand.Settings>
 {
@@ -22,8 +22,20 @@ public sealed class BenchCpuCommand : Command<BenchCpuCommand.Settings>
         [DefaultValue(5)]
         public int Runs { get; init; } = 5;
 
-        public override ValidationResult Validate() =>
-            Runs is < 1 or > 1000 ? ValidationResult.Error("--runs must be between 1 and 1000.") : ValidationResult.Success();
+        [CommandOption(CpuEngineOption.Template)]
+        [Description(CpuEngineOption.Description)]
+        [DefaultValue(CpuEngineOption.Default)]
+        public string CpuEngine { get; init; } = CpuEngineOption.Default;
+
+        public override ValidationResult Validate()
+        {
+            if (!CpuEngineOption.TryParse(CpuEngine, out _))
+            {
+                return ValidationResult.Error(CpuEngineOption.Error(CpuEngine));
+            }
+
+            return Runs is < 1 or > 1000 ? ValidationResult.Error("--runs must be between 1 and 1000.") : ValidationResult.Success();
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -33,7 +45,8 @@ public sealed class BenchCpuCommand : Command<BenchCpuCommand.Settings>
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         var elf = ElfImage.Parse(bytes, ResourceName);
-        var runner = new RiscvTestRunner { InstructionLimit = long.MaxValue };
+        CpuEngineOption.TryParse(settings.CpuEngine, out var engine);
+        var runner = new RiscvTestRunner { InstructionLimit = long.MaxValue, Engine = engine };
 
         var table = new Table().AddColumns("run", "instructions", "seconds", "MIPS");
         var mips = new List<double>();
@@ -54,7 +67,7 @@ public sealed class BenchCpuCommand : Command<BenchCpuCommand.Settings>
         AnsiConsole.Write(table);
         mips.Sort();
         double median = mips.Count % 2 == 1 ? mips[mips.Count / 2] : (mips[(mips.Count / 2) - 1] + mips[mips.Count / 2]) / 2;
-        Console.WriteLine($"median: {median:F1} MIPS over {mips.Count} runs (interpreter, 1 hart, {Environment.ProcessorCount} host cores)");
+        Console.WriteLine($"median: {median:F1} MIPS over {mips.Count} runs ({CpuEngineOption.Name(engine)}, 1 hart, {Environment.ProcessorCount} host cores)");
         return 0;
     }
 }

@@ -71,12 +71,22 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Exit instead of rebooting when the guest reboots.")]
         public bool NoReboot { get; init; }
 
+        [CommandOption(CpuEngineOption.Template)]
+        [Description(CpuEngineOption.Description)]
+        [DefaultValue(CpuEngineOption.Default)]
+        public string CpuEngine { get; init; } = CpuEngineOption.Default;
+
         [CommandOption("--stats")]
         [Description("On exit, print instructions executed, MIPS and time to the first user process.")]
         public bool Stats { get; init; }
 
         public override ValidationResult Validate()
         {
+            if (!CpuEngineOption.TryParse(CpuEngine, out _))
+            {
+                return ValidationResult.Error(CpuEngineOption.Error(CpuEngine));
+            }
+
             if (!DataSize.TryParse(Memory, out _))
             {
                 return ValidationResult.Error($"--memory {Memory}: not a size (use e.g. 512M or 2G).");
@@ -241,6 +251,16 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         console.WriteNotice(
             $"\nvessel stats: {instructions:N0} instructions in {seconds:F2} s ({instructions / Math.Max(seconds, 1e-9) / 1e6:F1} MIPS), " +
             $"first user process at {firstUser}, wall {wall.TotalSeconds:F2} s\n");
+        foreach (var hart in machine.Harts.Where(h => h.Engine == Vessel.RiscV.CpuEngine.Jit))
+        {
+            var jit = hart.JitStatistics;
+            long all = Math.Max(1, jit.TranslatedInstructions + jit.InterpretedInstructions);
+            console.WriteNotice(
+                $"vessel jit: hart {hart.HartId}: {jit.BlocksCompiled:N0} blocks compiled in {jit.CompileTime.TotalSeconds:F2} s, " +
+                $"{jit.BlocksHeld:N0} held, {jit.BlocksEvicted:N0} evicted, {jit.BlocksInvalidated:N0} invalidated; " +
+                $"{100.0 * jit.TranslatedInstructions / all:F1} % of instructions in compiled blocks\n");
+        }
+
     }
 
     /// <summary>Like QEMU, a VM gets one user-mode NAT NIC unless told otherwise (<c>--net none</c> for none).</summary>
@@ -284,6 +304,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             CpuCount = settings.Cpus,
             MemorySize = memory,
+            CpuEngine = CpuEngineOption.TryParse(settings.CpuEngine, out var engine) ? engine : Vessel.RiscV.CpuEngine.Interpreter,
             FirmwarePath = bios,
             KernelPath = kernel,
             InitrdPath = initrd,

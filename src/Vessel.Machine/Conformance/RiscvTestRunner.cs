@@ -19,6 +19,12 @@ public sealed class RiscvTestRunner
 
     public long InstructionLimit { get; init; } = DefaultInstructionLimit;
 
+    /// <summary>The engine the hart runs the test on.</summary>
+    public CpuEngine Engine { get; init; } = CpuEngine.Interpreter;
+
+    /// <summary>With the JIT, how many interpreted runs make a block hot (0 compiles every block on first sight).</summary>
+    public int JitHotThreshold { get; init; } = Hart.DefaultJitHotThreshold;
+
     /// <summary>Receives HTIF console output (the v tests print assertion messages this way).</summary>
     public TextWriter? Console { get; init; }
 
@@ -68,7 +74,11 @@ public sealed class RiscvTestRunner
             ram.Write(segment.PhysicalAddress, segment.FileBytes.Span);
         }
 
-        var hart = new Hart(0, ram, NoDevicesBus.Instance, new MachineClock(deterministic: true));
+        var hart = new Hart(0, ram, NoDevicesBus.Instance, new MachineClock(deterministic: true))
+        {
+            Engine = Engine,
+            JitHotThreshold = JitHotThreshold,
+        };
         hart.Pc = elf.Entry;
         var console = new StringBuilder();
         while (hart.InstructionsRetired < (ulong)InstructionLimit)

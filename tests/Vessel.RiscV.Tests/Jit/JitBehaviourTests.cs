@@ -1,0 +1,86 @@
+using Vessel.RiscV.Jit;
+using static Vessel.RiscV.Tests.InstructionEncoder;
+
+namespace Vessel.RiscV.Tests.Jit;
+
+/// <summary>What the JIT guarantees beyond matching the interpreter on random code: modified code, budgets, bounded memory.</summary>
+public sealed unsafe class JitBehaviourTests
+{
+    private const uint JumpToSelf = 0x0000006F; // jal x0, 0
+
+    private static TestMachine JitMachine()
+    {
+        var machine = new TestMachine();
+        machine.Hart.Engine = CpuEngine.Jit;
+        machine.Hart.JitHotThreshold = 0;
+        return machine;
+    }
+
+    [Fact]
+    public void CodeWrittenAfterTranslationRunsTheNewInstructions()
+    {
+        using var m = JitMachine();
+        m.Load(TestMachine.RamBase, Addi(1, 1, 1), JumpToSelf);
+        for (int run = 0; run < 2; run++)
+        {
+            // The first run fills the fetch TLB in the interpreter; the second runs the compiled block.
+            m.Hart.Pc = TestMachine.RamBase;
+            m.Hart.Run(2);
+        }
+
+        Assert.Equal(2UL, m.X(1));
+        Assert.Equal(TestMachine.RamBase + 4, m.Hart.Pc);
+        Assert.Equal(2, m.Hart.JitStatistics.BlocksCompiled); // this block and the jump-to-self
+
+        // As another hart or a DMA would: no fence.i, no hook, just new bytes in RAM.
+        m.Load(TestMachine.RamBase, Addi(1, 1, 100));
+        m.Hart.Pc = TestMachine.RamBase;
+        m.Hart.Run(2);
+        Assert.Equal(102UL, m.X(1));
+        Assert.Equal(1, m.Hart.JitStatistics.BlocksInvalidated);
+    }
+
+    [Fact]
+    public void AHotLoopStopsExactlyAtTheBudget()
+    {
+        using var m = JitMachine();
+        m.Load(TestMachine.RamBase, Addi(1, 1, 1), 0xFFDFF06F); // loop: addi x1, x1, 1; jal x0, -4
+        m.Hart.Pc = TestMachine.RamBase;
+        m.Hart.Run(1001);
+        Assert.Equal(1001UL, m.Hart.InstructionsRetired);
+        Assert.Equal(501UL, m.X(1));
+        Assert.Equal(TestMachine.RamBase + 4, m.Hart.Pc);
+        Assert.True(m.Hart.JitStatistics.TranslatedInstructions >= 900, "the loop should run compiled");
+    }
+
+    [Fact]
+    public void TheTranslationCacheEvictsInsteadOfGrowing()
+    {
+        var cache = new TranslationCache(sets: 4);
+        BlockFunction dummy = static (_, _, _) => 0;
+        for (int i = 0; i < 100; i++)
+        {
+            ulong pc = TestMachine.RamBase + (ulong)(4 * i);
+            ref var slot = ref cache.Find(pc, (nint)pc, out bool found);
+            Assert.False(found);
+            slot.Code = dummy;
+        }
+
+        Assert.Equal(8, cache.Capacity);
+        Assert.Equal(8, cache.CountCompiled());
+        Assert.Equal(92, cache.Evicted);
+    }
+
+    [Fact]
+    public void TheSamePcFetchedFromAnotherPageIsAnotherBlock()
+    {
+        // A satp switch or remap changes the host address behind a pc; the cache key includes it.
+        var cache = new TranslationCache(sets: 4);
+        ref var first = ref cache.Find(0x1000, 0x7000, out _);
+        first.Code = static (_, _, _) => 0;
+        cache.Find(0x1000, 0x9000, out bool foundRemapped);
+        Assert.False(foundRemapped);
+        cache.Find(0x1000, 0x7000, out bool foundOriginal);
+        Assert.True(foundOriginal);
+    }
+}
