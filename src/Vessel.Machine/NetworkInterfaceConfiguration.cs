@@ -17,7 +17,7 @@ public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, s
 
     /// <summary>
     /// Parses <c>BACKEND[,mac=XX:XX:XX:XX:XX:XX][,pcap=FILE]</c>, where BACKEND is <c>user[,hostfwd=…][,dns=…]</c>,
-    /// <c>switch:NAME</c> or <c>tap:IFNAME</c>. Returns null and a message for bad input.
+    /// <c>switch:NAME[,dhcp=on|A.B.C.D/N][,router=A.B.C.D]</c> or <c>tap:IFNAME</c>. Returns null and a message for bad input.
     /// </summary>
     public static NetworkInterfaceConfiguration? Parse(string text, out string? error)
     {
@@ -62,7 +62,19 @@ public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, s
                 }
 
                 break;
-            case "switch" or "tap" when spec.Length > kind.Length + 1 && spec[kind.Length] == ':' && !spec.Contains(','):
+            case "switch" when spec.Length > kind.Length + 1 && spec[kind.Length] == ':':
+                try
+                {
+                    SwitchPortOptions.Parse(spec);
+                }
+                catch (NetworkConfigurationException e)
+                {
+                    error = $"--net {text}: {e.Message}";
+                    return null;
+                }
+
+                break;
+            case "tap" when spec.Length > kind.Length + 1 && spec[kind.Length] == ':' && !spec.Contains(','):
                 break;
             default:
                 error = $"--net {text}: expected user[,hostfwd=...], switch:NAME or tap:IFNAME (plus optional mac=, pcap=)";

@@ -20,17 +20,21 @@ internal sealed class SwitchHub : IDisposable
     private readonly Dictionary<string, long> ports = [];
     private readonly Dictionary<MacAddress, (string Port, long Seen)> macs = [];
     private readonly CancellationTokenSource stopping = new();
+    private readonly SwitchDhcpFiles dhcpFiles;
+    private SwitchDhcpServer? dhcp;
 
-    private SwitchHub(FileStream lockFile, Socket socket, string socketPath)
+    private SwitchHub(FileStream lockFile, Socket socket, string socketPath, SwitchDhcpFiles dhcpFiles)
     {
         this.lockFile = lockFile;
         this.socket = socket;
         this.socketPath = socketPath;
+        this.dhcpFiles = dhcpFiles;
+        ReloadDhcp();
         _ = RunAsync();
     }
 
     /// <summary>Becomes the hub if no other process is: takes the lock, replaces any stale socket, binds. Null if someone else is.</summary>
-    public static SwitchHub? TryStart(string lockPath, string socketPath)
+    public static SwitchHub? TryStart(string lockPath, string socketPath, SwitchDhcpFiles dhcpFiles)
     {
         FileStream lockFile;
         try
@@ -50,7 +54,7 @@ internal sealed class SwitchHub : IDisposable
             socket.Blocking = false;
             socket.SendBufferSize = 1 << 20;
             socket.ReceiveBufferSize = 1 << 20;
-            return new SwitchHub(lockFile, socket, socketPath);
+            return new SwitchHub(lockFile, socket, socketPath, dhcpFiles);
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
@@ -67,6 +71,34 @@ internal sealed class SwitchHub : IDisposable
             lock (gate)
             {
                 return ports.Count;
+            }
+        }
+    }
+
+    /// <summary>The switch's DHCP server while its settings file asks for one (tests read its counters).</summary>
+    public SwitchDhcpServer? Dhcp
+    {
+        get
+        {
+            lock (gate)
+            {
+                return dhcp;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts, changes or stops the DHCP server to match the switch's settings file; any port may have written it.
+    /// The lease table is read afresh from its file, where the previous hub left it.
+    /// </summary>
+    private void ReloadDhcp()
+    {
+        SwitchDhcpSettings? settings = dhcpFiles.ReadSettings();
+        lock (gate)
+        {
+            if (settings != dhcp?.Settings)
+            {
+                dhcp = settings is null ? null : new SwitchDhcpServer(settings, new SwitchDhcpLeases(settings, dhcpFiles.LeasesPath));
             }
         }
     }
@@ -113,6 +145,14 @@ internal sealed class SwitchHub : IDisposable
             {
                 macs[source] = (sender, now);
             }
+            if (dhcp != null && dhcp.TryHandle(frame, out byte[]? reply))
+            {
+                if (reply != null)
+                {
+                    SendTo(sender, reply);
+                }
+                return;
+            }
             if (!destination.IsMulticast && macs.TryGetValue(destination, out var entry) && ports.ContainsKey(entry.Port))
             {
                 if (entry.Port != sender)
@@ -147,9 +187,10 @@ internal sealed class SwitchHub : IDisposable
         }
     }
 
-    /// <summary>Forgets ports that stopped saying hello and MAC entries past their age.</summary>
+    /// <summary>Forgets ports that stopped saying hello and MAC entries past their age; picks up DHCP settings changes.</summary>
     public void Age()
     {
+        ReloadDhcp();
         long now = Environment.TickCount64;
         lock (gate)
         {

@@ -14,18 +14,27 @@ public sealed class SwitchPort : IEthernetPort
     private readonly Timer keepAlive;
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock gate = new();
+    private readonly SwitchDhcpFiles dhcpFiles;
     private SwitchHub? ownHub;
     private IFrameReceiver? receiver;
     private long droppedFrames;
     private bool disposed;
 
     public SwitchPort(string name, string? runtimeDirectory = null)
+        : this(new SwitchPortOptions(name), runtimeDirectory)
     {
-        ArgumentNullException.ThrowIfNull(name);
+    }
+
+    /// <summary>Joins the switch; with <see cref="SwitchPortOptions.Dhcp"/> set, the switch serves DHCP from then on.</summary>
+    public SwitchPort(SwitchPortOptions options, string? runtimeDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string name = options.Name;
         SwitchNetwork.ValidateName(name);
         string directory = SwitchNetwork.PrepareDirectory(runtimeDirectory);
         Name = name;
         hubPath = Path.Combine(directory, name + ".sock");
+        dhcpFiles = new SwitchDhcpFiles(directory, name);
         lockPath = Path.Combine(directory, name + ".lock");
         socketPath = Path.Combine(directory, $"{name}.{Environment.ProcessId}.{Interlocked.Increment(ref portCounter)}.port");
         if (socketPath.Length > 107)
@@ -33,6 +42,8 @@ public sealed class SwitchPort : IEthernetPort
             throw new NetworkConfigurationException($"switch socket path '{socketPath}' is longer than a Unix socket address allows (107)");
         }
         hub = new UnixDomainSocketEndPoint(hubPath);
+        // Settings first, so that a hub this port starts below already serves with them.
+        dhcpFiles.Configure(name, options.Dhcp, IsHubListening(hub));
         socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         try
         {
@@ -47,7 +58,7 @@ public sealed class SwitchPort : IEthernetPort
             socket.Dispose();
             throw new NetworkConfigurationException($"cannot open switch port '{socketPath}': {e.Message}", e);
         }
-        ownHub = SwitchHub.TryStart(lockPath, hubPath);
+        ownHub = SwitchHub.TryStart(lockPath, hubPath, dhcpFiles);
         SayHello();
         _ = ReceiveAsync();
         keepAlive = new Timer(_ => OnKeepAlive(), null, 1000, 1000);
@@ -57,6 +68,9 @@ public sealed class SwitchPort : IEthernetPort
 
     /// <summary>True while this port's process runs the switch's hub.</summary>
     public bool IsHub => Volatile.Read(ref ownHub) != null;
+
+    /// <summary>The DHCP server while this port's process is the hub and the switch has DHCP settings.</summary>
+    internal SwitchDhcpServer? HubDhcp => Volatile.Read(ref ownHub)?.Dhcp;
 
     /// <summary>Frames not delivered to the hub (none running yet, or its queue was full).</summary>
     public long DroppedFrames => Interlocked.Read(ref droppedFrames);
@@ -84,6 +98,21 @@ public sealed class SwitchPort : IEthernetPort
         }
     }
 
+    /// <summary>True if some process runs the switch's hub now: a datagram from an unbound socket reaches it (the hub ignores it).</summary>
+    private static bool IsHubListening(UnixDomainSocketEndPoint hub)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            probe.SendTo([0], SocketFlags.None, hub);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false; // no socket file, or a stale one nobody listens on
+        }
+    }
+
     private void SayHello()
     {
         try
@@ -108,7 +137,7 @@ public sealed class SwitchPort : IEthernetPort
             {
                 try
                 {
-                    Volatile.Write(ref ownHub, SwitchHub.TryStart(lockPath, hubPath));
+                    Volatile.Write(ref ownHub, SwitchHub.TryStart(lockPath, hubPath, dhcpFiles));
                 }
                 catch (NetworkConfigurationException)
                 {

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Vessel.EndToEnd.Tests;
 
-/// <summary>Two VMs in separate `vessel run` processes on one virtual switch (`--net switch:NAME`).</summary>
+/// <summary>Two VMs in separate `vessel run` processes on one virtual switch (`--net switch:NAME[,dhcp=on]`).</summary>
 [Collection(GuestKitCollection.Name)]
 public sealed partial class SwitchNetworkTests
 {
@@ -47,6 +47,48 @@ public sealed partial class SwitchNetworkTests
             File.Delete(pcap);
         }
     }
+
+    [GuestKitFact]
+    public async Task TwoVmsOnADhcpSwitchLeaseTheirOwnAddressesAndPingEachOther()
+    {
+        string lan = $"e2ed{Guid.NewGuid():N}"[..16];
+        try
+        {
+            // No --append: the default command line has vessel.dhcp=1, so the kit's init runs udhcpc on eth0.
+            await using var a = VesselProcess.Start("run", "--net", $"switch:{lan},dhcp=on");
+            await using var b = VesselProcess.Start("run", "--net", $"switch:{lan},dhcp=on");
+            await a.SendAsync("ip -4 addr show eth0 | grep inet; echo A-$((1+1))-READY\n");
+            await b.SendAsync("ip -4 addr show eth0 | grep inet; echo B-$((1+1))-READY\n");
+            int aReady = await a.WaitForAsync("A-2-READY", Boot);
+            int bReady = await b.WaitForAsync("B-2-READY", Boot);
+            string addressA = LeasedAddress().Match(a.Output[..aReady]).Groups[1].Value;
+            string addressB = LeasedAddress().Match(b.Output[..bReady]).Groups[1].Value;
+            Assert.NotEmpty(addressA);
+            Assert.NotEmpty(addressB);
+            Assert.NotEqual(addressA, addressB);
+
+            await a.SendAsync($"ping -c 3 {addressB}; echo A-$((2+1))-DONE\n");
+            await b.SendAsync($"ping -c 3 {addressA}; echo B-$((2+1))-DONE\n");
+            int aDone = await a.WaitForAsync("A-3-DONE", TimeSpan.FromMinutes(2), aReady);
+            int bDone = await b.WaitForAsync("B-3-DONE", TimeSpan.FromMinutes(2), bReady);
+            Assert.Contains("3 packets received", a.Output[aReady..aDone]);
+            Assert.Contains("3 packets received", b.Output[bReady..bDone]);
+
+            await a.SendAsync("poweroff -f\n");
+            await b.SendAsync("poweroff -f\n");
+            Assert.Equal(0, await a.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Equal(0, await b.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        }
+        finally
+        {
+            string directory = Vessel.Networking.SwitchNetwork.DefaultRuntimeDirectory();
+            File.Delete(Path.Combine(directory, lan + ".dhcp"));
+            File.Delete(Path.Combine(directory, lan + ".leases"));
+        }
+    }
+
+    [GeneratedRegex(@"inet (10\.0\.3\.\d+)/24")]
+    private static partial Regex LeasedAddress();
 
     [GeneratedRegex(@"([0-9a-f]{32})  /tmp/blob")]
     private static partial Regex Md5Line();

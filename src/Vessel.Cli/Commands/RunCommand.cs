@@ -48,7 +48,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string[] Disks { get; init; } = [];
 
         [CommandOption("--net <BACKEND>")]
-        [Description("Add a virtio-net NIC (repeatable; the first is eth0): user[,hostfwd=tcp:127.0.0.1:8080-:80] (NAT, the default), switch:NAME, tap:IFNAME, or none. Per-NIC options: mac=, pcap=FILE.")]
+        // Spectre.Console reads descriptions as markup: [[ and ]] are literal brackets.
+        [Description("Add a virtio-net NIC (repeatable; the first is eth0): user[[,hostfwd=tcp:127.0.0.1:8080-:80]] (NAT, the default), switch:NAME[[,dhcp=on|A.B.C.D/N[[,router=A.B.C.D]]]] (VM-to-VM LAN; dhcp= makes the switch lease addresses, default subnet 10.0.3.0/24, server .1), tap:IFNAME, or none. Per-NIC options: mac=, pcap=FILE.")]
         public string[] Nets { get; init; } = [];
 
         [CommandOption("--mac <MAC>")]
