@@ -97,7 +97,7 @@ public sealed class VirtMachine : IDisposable
             }
 
             _disks.Add(backend);
-            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}"));
+            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}", disk.RateLimit));
         }
 
         foreach (var nic in config.Nics)
@@ -127,7 +127,7 @@ public sealed class VirtMachine : IDisposable
             }
 
             _ports.Add(port);
-            var device = new VirtioNetwork(_ram, nic.Mac, frame => port.Send(frame));
+            var device = new VirtioNetwork(_ram, nic.Mac, frame => port.Send(frame), nic.RateLimit, nic.RateLimit);
             port.Attach(new NicFrameReceiver(device));
             AddVirtioDevice(device);
         }
@@ -359,6 +359,11 @@ public sealed class VirtMachine : IDisposable
         }
 
         _ports.Clear();
+        foreach (var device in _virtioDevices.OfType<IDisposable>())
+        {
+            device.Dispose(); // rate limiters' timers: nothing may touch RAM once it is freed
+        }
+
         _rtc.Dispose();
         _ram.Dispose();
         _finished.Dispose();

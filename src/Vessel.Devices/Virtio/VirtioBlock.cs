@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Vessel.Devices.RateLimiting;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 
@@ -10,7 +11,7 @@ namespace Vessel.Devices.Virtio;
 /// <see cref="IBlockBackend"/>. Data moves straight between the backend and guest RAM, without a copy.
 /// Requests run on the thread that notifies (the hart), in order; flush reaches stable storage before it completes.
 /// </summary>
-public sealed class VirtioBlock : IVirtioDevice
+public sealed class VirtioBlock : IVirtioDevice, IDisposable
 {
     public const uint BlockDeviceId = 2;
     private const int SectorSize = 512;
@@ -38,11 +39,20 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly GuestMemory _memory;
     private readonly byte[] _config = new byte[60];
     private readonly byte[] _serial = new byte[20];
+    private readonly RateLimiter? _limiter;
+    private IVirtqueueRunner? _runner;
 
-    public VirtioBlock(IBlockBackend backend, GuestMemory memory, string serial)
+    /// <param name="limit">Bytes/s and requests/s limit for this disk (null: unlimited); a limited request waits.</param>
+    /// <param name="time">The limiter's clock (tests inject one).</param>
+    public VirtioBlock(IBlockBackend backend, GuestMemory memory, string serial, IoRateLimit? limit = null, TimeProvider? time = null)
     {
         _backend = backend;
         _memory = memory;
+        if (limit is { IsUnlimited: false })
+        {
+            _limiter = new RateLimiter(limit, time) { Resume = () => _runner?.RunQueue(0) };
+        }
+
         Encoding.ASCII.GetBytes(serial.Length > 20 ? serial[..20] : serial).CopyTo(_serial, 0);
         Span<byte> c = _config;
         BinaryPrimitives.WriteUInt64LittleEndian(c[0..], backend.Size / SectorSize); // capacity
@@ -74,6 +84,17 @@ public sealed class VirtioBlock : IVirtioDevice
 
     public ulong BytesWritten { get; private set; }
 
+    /// <summary>Completed read (IN) requests.</summary>
+    public ulong ReadRequests { get; private set; }
+
+    /// <summary>Completed write (OUT) requests.</summary>
+    public ulong WriteRequests { get; private set; }
+
+    /// <summary>Times a request was put back to wait for the rate limiter.</summary>
+    public ulong Throttled => _limiter?.Throttled ?? 0;
+
+    public void Connect(IVirtqueueRunner runner) => _runner = runner;
+
     public void Activate(ulong negotiatedFeatures)
     {
     }
@@ -87,6 +108,12 @@ public sealed class VirtioBlock : IVirtioDevice
         bool any = false;
         while (queue.TryPop(out ushort head, out var chain))
         {
+            if (_limiter is not null && !_limiter.TryConsume(DataBytes(chain)))
+            {
+                queue.UndoPop(1); // the request waits in the ring; the limiter re-runs the queue when tokens refill
+                break;
+            }
+
             uint written = Handle(chain);
             queue.Push(head, written);
             Requests++;
@@ -94,6 +121,18 @@ public sealed class VirtioBlock : IVirtioDevice
         }
 
         return any;
+    }
+
+    /// <summary>The data a request moves: its buffers less the 16-byte header and the status byte.</summary>
+    private static ulong DataBytes(ReadOnlySpan<VirtqueueSegment> chain)
+    {
+        ulong total = 0;
+        foreach (var s in chain)
+        {
+            total += s.Length;
+        }
+
+        return total > 17 ? total - 17 : 0;
     }
 
     /// <summary>Runs one request; returns the bytes written into the chain (data + status).</summary>
@@ -176,6 +215,7 @@ public sealed class VirtioBlock : IVirtioDevice
         }
 
         BytesRead += written;
+        ReadRequests++;
         return StatusOk;
     }
 
@@ -214,6 +254,7 @@ public sealed class VirtioBlock : IVirtioDevice
         }
 
         BytesWritten += total;
+        WriteRequests++;
         return StatusOk;
     }
 
@@ -267,6 +308,9 @@ public sealed class VirtioBlock : IVirtioDevice
 
         return StatusOk;
     }
+
+    /// <summary>Stops the limiter's timer, so no queue run comes after the machine released guest RAM.</summary>
+    public void Dispose() => _limiter?.Dispose();
 
     private bool InRange(ulong sector, ulong bytes) =>
         sector <= _backend.Size / SectorSize && bytes <= _backend.Size - (sector * SectorSize);
