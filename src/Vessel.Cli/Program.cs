@@ -31,6 +31,7 @@ app.Configure(config =>
         vm.AddCommand<VmDeleteCommand>("delete").WithDescription("Delete a stopped VM's definition (disk images stay).");
         vm.AddCommand<VmConsoleCommand>("console").WithDescription("Attach to a running VM's serial console (Ctrl-A D detaches).");
         vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history.");
+        vm.AddCommand<VmStatsCommand>("stats").WithDescription("Show a VM's CPU, instructions/s, memory, disk and network numbers (--watch: every second).");
     });
     config.AddBranch("img", img =>
     {

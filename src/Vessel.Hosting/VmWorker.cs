@@ -22,6 +22,7 @@ public sealed class VmWorker(string stateDirectory, string name)
     private volatile VirtMachine? _machine;
     private volatile bool _stopRequested;
     private ulong _retiredBeforeReboot;
+    private readonly WorkerDeviceCounters _counters = new();
     private int _boots;
 
     public int Run(TextWriter log, CancellationToken cancellationToken)
@@ -71,6 +72,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                     var reason = _stopRequested ? MachineExitReason.Stopped : machine.Run(cancellationToken);
                     _machine = null;
                     _retiredBeforeReboot += machine.InstructionsRetired;
+                    _counters.Retire(machine);
                     switch (reason)
                     {
                         case MachineExitReason.PowerOff:
@@ -130,7 +132,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             KernelPath = kernel,
             InitrdPath = initrd,
             CommandLine = definition.CommandLine,
-            Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly))],
+            Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly, d.RateLimit))],
         };
     }
 
@@ -223,12 +225,18 @@ public sealed class VmWorker(string stateDirectory, string name)
                     Environment.ProcessId, name, _uptime.Elapsed.TotalSeconds,
                     _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots);
                 return JsonSerializer.Serialize(new { ok = true, status }, Json);
+            case "stats":
+                var running = _machine;
+                var (disks, nics) = _counters.Totals(running);
+                var stats = new WorkerStatistics(
+                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (running?.InstructionsRetired ?? 0), disks, nics);
+                return JsonSerializer.Serialize(new { ok = true, stats }, Json);
             case "stop":
                 _stopRequested = true;
                 _machine?.Stop();
                 return JsonSerializer.Serialize(new { ok = true }, Json);
             default:
-                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status or stop)" }, Json);
+                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status, stats or stop)" }, Json);
         }
     }
 }
