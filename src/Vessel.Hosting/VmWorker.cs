@@ -45,6 +45,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             return Exit(log, new WorkerExit("failed", 2, problem));
         }
 
+        using var cpuGroup = WorkerCpuControls.Apply(definition, ref config, log);
         File.Delete(_paths.ExitFile);
         File.WriteAllText(_paths.PidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var console = new ConsoleHub(_paths.ConsoleSocket, _paths.ConsoleLog);

@@ -271,12 +271,15 @@ public sealed class VirtMachine : IDisposable
     private void HartLoop(int index)
     {
         var hart = _harts[index];
+        var throttle = _config.Throttle;
         try
         {
             while (!_stopping)
             {
                 _clint.PollTimer(index);
+                long sliceStart = throttle is null ? 0 : Stopwatch.GetTimestamp();
                 var result = hart.Run(SliceInstructions);
+                throttle?.AfterSlice(index, Stopwatch.GetElapsedTime(sliceStart));
                 if (hart.FatalTrap is { } fatal)
                 {
                     Finish(MachineExitReason.Failed, 1, fatal);
