@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using Vessel.Hosting;
 
 namespace Vessel.Api;
@@ -40,6 +41,8 @@ public static class ApiServer
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = _ => true);
         builder.Services.AddSingleton(supervisor);
+        builder.Services.AddSingleton<VmStatisticsCollector>();
+        builder.Services.AddSingleton<VesselMetrics>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -59,6 +62,7 @@ public static class ApiServer
         });
         app.MapOpenApi("/api/openapi.json");
         MapRoutes(app);
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<VesselMetrics>().Registry);
         app.Lifetime.ApplicationStarted.Register(() => OwnerOnlyFile.Restrict(options.SocketPath));
         return app;
     }
@@ -66,7 +70,8 @@ public static class ApiServer
     private static void MapRoutes(WebApplication app)
     {
         var api = app.MapGroup("/api");
-        api.MapGet("/host", (VmSupervisor s) => s.HostInfo()).WithName("GetHost");
+        api.MapGet("/host", (VmStatisticsCollector c) => c.HostAsync()).WithName("GetHost");
+        api.MapGet("/stats", (VmStatisticsCollector c) => c.ListAsync()).WithName("ListVmStats");
         var vms = api.MapGroup("/vms");
         vms.MapGet("/", (VmSupervisor s) => s.List()).WithName("ListVms");
         vms.MapPost("/", (VmCreateRequest request, VmSupervisor s) =>
@@ -83,6 +88,7 @@ public static class ApiServer
         vms.MapPost("/{name}/start", (string name, VmSupervisor s) => s.Start(name)).WithName("StartVm");
         vms.MapPost("/{name}/stop", (string name, VmSupervisor s) => s.StopAsync(name, StopWait)).WithName("StopVm");
         vms.MapPost("/{name}/kill", (string name, VmSupervisor s) => s.KillAsync(name, StopWait)).WithName("KillVm");
+        vms.MapGet("/{name}/stats", (string name, VmStatisticsCollector c) => c.GetAsync(name)).WithName("GetVmStats");
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
         vms.MapGuestAgentRoutes();
         vms.MapPortabilityRoutes();

@@ -39,6 +39,7 @@ app.Configure(config =>
             .WithExample("vm", "export", "demo", "/tmp/demo.vessel");
         vm.AddCommand<VmImportCommand>("import").WithDescription("Create a VM from an exported archive, verifying it.")
             .WithExample("vm", "import", "/tmp/demo.vessel", "--name", "demo3");
+        vm.AddCommand<VmStatsCommand>("stats").WithDescription("Show a VM's CPU, instructions/s, memory, disk and network numbers (--watch: every second).");
     });
     config.AddBranch("img", img =>
     {

@@ -22,4 +22,10 @@ public sealed record VmCreateRequest
     public IReadOnlyList<string>? Nics { get; init; }
 
     public string? RestartPolicy { get; init; }
+
+    public bool? AllowOvercommit { get; init; }
+
+    public int? CpuWeight { get; init; }
+
+    public int? CpuCapPercent { get; init; }
 }

@@ -26,5 +26,14 @@ public sealed record VmDefinition
 
     public RestartPolicy RestartPolicy { get; init; } = RestartPolicy.No;
 
+    /// <summary>This VM may start even when its vCPUs or memory exceed what running VMs left unallocated.</summary>
+    public bool AllowOvercommit { get; init; }
+
+    /// <summary>Relative CPU share against other VMs (cgroup cpu.shares/cpu.weight scale; default 100).</summary>
+    public int CpuWeight { get; init; } = VmCpuControls.DefaultWeight;
+
+    /// <summary>Most CPU each vCPU may use, in percent of one host core (null: no cap).</summary>
+    public int? CpuCapPercent { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 }

@@ -74,6 +74,11 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
                 Add(field, $"unknown disk format '{format}' (expected {string.Join(", ", Formats)}).");
             }
 
+            if (IoRateLimitOption.Check(disk.RateLimit, "iops") is { } limitProblem)
+            {
+                Add(field, limitProblem + ".");
+            }
+
             disks.Add(disk with { Path = path });
         }
 
@@ -82,6 +87,7 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
             Add("restartPolicy", $"unknown restart policy '{request.RestartPolicy}' (expected no, on-failure or always).");
         }
 
+        VmCpuControls.Validate(request.CpuWeight, request.CpuCapPercent, Add);
         if (errors.Count > 0)
         {
             throw new VmValidationException(errors);
@@ -99,6 +105,9 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
             Disks = disks,
             Nics = request.Nics ?? [],
             RestartPolicy = policy,
+            AllowOvercommit = request.AllowOvercommit ?? false,
+            CpuWeight = request.CpuWeight ?? VmCpuControls.DefaultWeight,
+            CpuCapPercent = request.CpuCapPercent,
             CreatedAt = DateTimeOffset.UtcNow,
         };
     }

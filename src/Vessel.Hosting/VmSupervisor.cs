@@ -38,6 +38,9 @@ public sealed partial class VmSupervisor : IDisposable
 
     public HostCapacity Host { get; }
 
+    /// <summary>Start VMs even when they do not fit in the unallocated cores and memory (<c>vessel serve --allow-overcommit</c>).</summary>
+    public bool AllowOvercommit { get; set; }
+
     /// <summary>Finds workers still running from before a supervisor restart and settles VMs whose worker ended meanwhile.</summary>
     public void Recover()
     {
@@ -82,7 +85,7 @@ public sealed partial class VmSupervisor : IDisposable
     {
         var definitions = Registry.List();
         var running = definitions.Where(d => IsActive(Runtime(d.Name).State)).ToList();
-        return new HostInfo(Host.Cores, Host.MemoryBytes, running.Sum(d => d.Cpus), (ulong)running.Sum(d => (decimal)d.MemoryBytes), running.Count, definitions.Count);
+        return new HostInfo(Host.Cores, Host.MemoryBytes, running.Sum(d => d.Cpus), (ulong)running.Sum(d => (decimal)d.MemoryBytes), running.Count, definitions.Count, AllowOvercommit: AllowOvercommit);
     }
 
     public VmInfo Start(string name)
@@ -101,11 +104,9 @@ public sealed partial class VmSupervisor : IDisposable
                 throw new VmConflictException($"VM '{name}' boots the default guest kit, which is not cached; run 'vessel images pull' first");
             }
 
-            ulong allocated = HostInfo().AllocatedMemoryBytes;
-            if (allocated + definition.MemoryBytes > Host.MemoryBytes)
+            if (CapacityCheck.Refusal(HostInfo(), definition, AllowOvercommit) is { } refusal)
             {
-                throw new VmConflictException(
-                    $"VM '{name}' needs {DataSize.Format(definition.MemoryBytes)} but only {DataSize.Format(Host.MemoryBytes - Math.Min(allocated, Host.MemoryBytes))} of the host's memory is unallocated");
+                throw new VmConflictException(refusal);
             }
 
             Portability.LinkedCloneGuard.EnsureNone(definition, Registry.List(), "start");

@@ -24,6 +24,7 @@ public sealed class VmWorker(string stateDirectory, string name)
     private volatile VirtMachine? _machine;
     private volatile bool _stopRequested;
     private ulong _retiredBeforeReboot;
+    private readonly WorkerDeviceCounters _counters = new();
     private int _boots;
 
     public int Run(TextWriter log, CancellationToken cancellationToken)
@@ -46,6 +47,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             return Exit(log, new WorkerExit("failed", 2, problem));
         }
 
+        using var cpuGroup = WorkerCpuControls.Apply(definition, ref config, log);
         File.Delete(_paths.ExitFile);
         File.WriteAllText(_paths.PidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var console = new ConsoleHub(_paths.ConsoleSocket, _paths.ConsoleLog);
@@ -74,6 +76,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                     var reason = _stopRequested ? MachineExitReason.Stopped : machine.Run(cancellationToken);
                     _machine = null;
                     _retiredBeforeReboot += machine.InstructionsRetired;
+                    _counters.Retire(machine);
                     switch (reason)
                     {
                         case MachineExitReason.PowerOff:
@@ -133,7 +136,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             KernelPath = kernel,
             InitrdPath = initrd,
             CommandLine = definition.CommandLine,
-            Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly))],
+            Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly, d.RateLimit))],
             VirtioConsole = true, // the guest agent's channel (hvc0) for vessel vm exec
         };
     }
@@ -227,12 +230,18 @@ public sealed class VmWorker(string stateDirectory, string name)
                     Environment.ProcessId, name, _uptime.Elapsed.TotalSeconds,
                     _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots);
                 return JsonSerializer.Serialize(new { ok = true, status }, Json);
+            case "stats":
+                var running = _machine;
+                var (disks, nics) = _counters.Totals(running);
+                var stats = new WorkerStatistics(
+                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (running?.InstructionsRetired ?? 0), disks, nics);
+                return JsonSerializer.Serialize(new { ok = true, stats }, Json);
             case "stop":
                 _stopRequested = true;
                 _machine?.Stop();
                 return JsonSerializer.Serialize(new { ok = true }, Json);
             default:
-                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status or stop)" }, Json);
+                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status, stats or stop)" }, Json);
         }
     }
 }

@@ -18,6 +18,12 @@ public static class WorkerControlClient
         return reply is { } r && r.TryGetProperty("status", out var status) ? status.Deserialize<WorkerStatus>(Json) : null;
     }
 
+    public static async Task<WorkerStatistics?> StatisticsAsync(string socketPath, TimeSpan timeout)
+    {
+        var reply = await SendAsync(socketPath, "stats", timeout);
+        return reply is { } r && r.TryGetProperty("stats", out var stats) ? stats.Deserialize<WorkerStatistics>(Json) : null;
+    }
+
     public static async Task<bool> StopAsync(string socketPath, TimeSpan timeout) => await SendAsync(socketPath, "stop", timeout) is not null;
 
     /// <summary>Sends one command; null when the worker does not answer in time or cannot be reached.</summary>

@@ -34,6 +34,9 @@ public sealed record MachineConfiguration
     /// <summary>A virtio-console port (<c>/dev/hvc0</c>), connected by the host through <see cref="VirtMachine.VirtioConsole"/>.</summary>
     public bool VirtioConsole { get; init; }
 
+    /// <summary>A CPU governor told after every hart slice (null: run flat out).</summary>
+    public IHartThrottle? Throttle { get; init; }
+
     /// <summary>virtio-mmio slots this configuration needs: disks, then NICs, the console and the rng.</summary>
     public int VirtioDeviceCount => Disks.Count + Nics.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0);
 

@@ -1,14 +1,15 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Vessel.Devices.RateLimiting;
 using Vessel.Networking;
 
 namespace Vessel.Machine;
 
 /// <summary>
 /// One virtio-net NIC: its backend (<c>user[,hostfwd=…]</c>, <c>switch:NAME</c> or <c>tap:IFNAME</c>), MAC address
-/// and an optional pcap capture file.
+/// an optional pcap capture file and an optional rate limit (applied to each direction, receive and transmit, separately).
 /// </summary>
-public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, string? PcapPath = null)
+public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, string? PcapPath = null, IoRateLimit? RateLimit = null)
 {
     /// <summary>QEMU's OUI for guest NICs; the rest of a default address is random, so VMs on one switch differ.</summary>
     private static readonly byte[] LocalPrefix = [0x52, 0x54, 0x00];
@@ -16,18 +17,29 @@ public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, s
     public string MacText => string.Join(':', Mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
 
     /// <summary>
-    /// Parses <c>BACKEND[,mac=XX:XX:XX:XX:XX:XX][,pcap=FILE]</c>, where BACKEND is <c>user[,hostfwd=…][,dns=…]</c>,
-    /// <c>switch:NAME[,dhcp=on|A.B.C.D/N][,router=A.B.C.D]</c> or <c>tap:IFNAME</c>. Returns null and a message for bad input.
+    /// Parses <c>BACKEND[,mac=XX:XX:XX:XX:XX:XX][,pcap=FILE][,bps=RATE][,pps=N][,bps_burst=SIZE][,pps_burst=N]</c>, where
+    /// BACKEND is <c>user[,hostfwd=…][,dns=…]</c>, <c>switch:NAME[,dhcp=on|A.B.C.D/N][,router=A.B.C.D]</c> or
+    /// <c>tap:IFNAME</c>. Returns null and a message for bad input.
     /// </summary>
     public static NetworkInterfaceConfiguration? Parse(string text, out string? error)
     {
         error = null;
         byte[]? mac = null;
         string? pcap = null;
+        IoRateLimit? limit = null;
         var backend = new List<string>();
         foreach (string part in text.Split(','))
         {
-            if (part.StartsWith("mac=", StringComparison.Ordinal))
+            int eq = part.IndexOf('=');
+            if (eq > 0 && IoRateLimitOption.TryApply(part[..eq], part[(eq + 1)..], "pps", ref limit, out string? limitError))
+            {
+                if (limitError is not null)
+                {
+                    error = $"--net {text}: {limitError}";
+                    return null;
+                }
+            }
+            else if (part.StartsWith("mac=", StringComparison.Ordinal))
             {
                 mac = ParseMac(part[4..], out error);
                 if (mac is null)
@@ -44,6 +56,12 @@ public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, s
             {
                 backend.Add(part);
             }
+        }
+
+        if (IoRateLimitOption.Check(limit, "pps") is { } problem)
+        {
+            error = $"--net {text}: {problem}";
+            return null;
         }
 
         string spec = string.Join(',', backend);
@@ -77,11 +95,11 @@ public sealed record NetworkInterfaceConfiguration(string Backend, byte[] Mac, s
             case "tap" when spec.Length > kind.Length + 1 && spec[kind.Length] == ':' && !spec.Contains(','):
                 break;
             default:
-                error = $"--net {text}: expected user[,hostfwd=...], switch:NAME or tap:IFNAME (plus optional mac=, pcap=)";
+                error = $"--net {text}: expected user[,hostfwd=...], switch:NAME or tap:IFNAME (plus optional mac=, pcap=, bps=, pps=)";
                 return null;
         }
 
-        return new NetworkInterfaceConfiguration(spec, mac ?? RandomMac(), pcap);
+        return new NetworkInterfaceConfiguration(spec, mac ?? RandomMac(), pcap, limit);
     }
 
     /// <summary>Parses a unicast MAC address written as six hex pairs separated by ':' or '-'.</summary>

@@ -97,7 +97,7 @@ public sealed class VirtMachine : IDisposable
             }
 
             _disks.Add(backend);
-            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}", disk.IoThread));
+            AddVirtioDevice(new VirtioBlock(backend, _ram, $"vessel-disk{slot}", disk.RateLimit, ioThread: disk.IoThread));
         }
 
         foreach (var nic in config.Nics)
@@ -127,7 +127,7 @@ public sealed class VirtMachine : IDisposable
             }
 
             _ports.Add(port);
-            var device = new VirtioNetwork(_ram, nic.Mac, frame => port.Send(frame));
+            var device = new VirtioNetwork(_ram, nic.Mac, frame => port.Send(frame), nic.RateLimit, nic.RateLimit);
             port.Attach(new NicFrameReceiver(device));
             AddVirtioDevice(device);
         }
@@ -271,12 +271,15 @@ public sealed class VirtMachine : IDisposable
     private void HartLoop(int index)
     {
         var hart = _harts[index];
+        var throttle = _config.Throttle;
         try
         {
             while (!_stopping)
             {
                 _clint.PollTimer(index);
+                long sliceStart = throttle is null ? 0 : Stopwatch.GetTimestamp();
                 var result = hart.Run(SliceInstructions);
+                throttle?.AfterSlice(index, Stopwatch.GetElapsedTime(sliceStart));
                 if (hart.FatalTrap is { } fatal)
                 {
                     Finish(MachineExitReason.Failed, 1, fatal);
@@ -365,6 +368,11 @@ public sealed class VirtMachine : IDisposable
         }
 
         _ports.Clear();
+        foreach (var device in _virtioDevices.OfType<IDisposable>())
+        {
+            device.Dispose(); // rate limiters' timers: nothing may touch RAM once it is freed
+        }
+
         _rtc.Dispose();
         _ram.Dispose();
         _finished.Dispose();

@@ -14,13 +14,14 @@ public sealed class DiskConfigurationTests
     {
         var disk = DiskConfiguration.Parse(text, out string? error);
         Assert.Null(error);
-        Assert.Equal(new DiskConfiguration("d.img", format, readOnly, ioThread), disk);
+        Assert.Equal(new DiskConfiguration("d.img", format, readOnly, IoThread: ioThread), disk);
     }
 
     [Theory]
     [InlineData(",format=raw", "no file name")]
     [InlineData("d.img,iothread=maybe", "unknown option 'iothread=maybe'")]
     [InlineData("d.img,cache=none", "unknown option 'cache=none'")]
+    [InlineData("d.img,bps=fast", "bps")]
     [InlineData("d.img,format=", "unknown option 'format='")]
     public void RefusesBadOptionsWithAMessage(string text, string expected)
     {

@@ -21,6 +21,10 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         [Description("Also serve the API on loopback TCP (bearer token from <state-dir>/api-token).")]
         public string? Listen { get; init; }
 
+        [CommandOption("--allow-overcommit")]
+        [Description("Start VMs even when their vCPUs or memory exceed what running VMs left unallocated.")]
+        public bool AllowOvercommit { get; init; }
+
         public override Spectre.Console.ValidationResult Validate()
         {
             if (Listen is not null && (!IPEndPoint.TryParse(Listen, out var endpoint) || !IPAddress.IsLoopback(endpoint.Address) || endpoint.Port == 0))
@@ -37,7 +41,7 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         string state = StateDirectory.Resolve(settings.StateDir);
         IPEndPoint? listen = settings.Listen is null ? null : IPEndPoint.Parse(settings.Listen);
         var options = new ApiServerOptions(state, listen, StateDirectory.SelfCommand());
-        using var supervisor = new VmSupervisor(state, options.WorkerCommand);
+        using var supervisor = new VmSupervisor(state, options.WorkerCommand) { AllowOvercommit = settings.AllowOvercommit };
         supervisor.Recover();
         var app = ApiServer.Build(options, supervisor);
         try

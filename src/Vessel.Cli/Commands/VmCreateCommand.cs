@@ -31,13 +31,25 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
         [Description("Kernel command line (default console=ttyS0).")]
         public string? Append { get; init; }
 
-        [CommandOption("--disk <FILE[,format=FMT][,readonly=on]>")]
-        [Description("A virtio-blk disk (repeatable).")]
+        [CommandOption("--disk <FILE[,format=FMT][,readonly=on][,bps=RATE][,iops=N]>")]
+        [Description("A virtio-blk disk (repeatable); bps=/iops= (and bps_burst=/iops_burst=) limit its I/O.")]
         public string[] Disks { get; init; } = [];
 
         [CommandOption("--restart <POLICY>")]
         [Description("no, on-failure or always.")]
         public string? Restart { get; init; }
+
+        [CommandOption("--allow-overcommit")]
+        [Description("Start even when the host's unallocated cores or memory are fewer than this VM's.")]
+        public bool AllowOvercommit { get; init; }
+
+        [CommandOption("--cpu-weight <WEIGHT>")]
+        [Description("CPU share against other VMs, 1-10000 (default 100; 200 gets twice the CPU of 100 when both are busy).")]
+        public int? CpuWeight { get; init; }
+
+        [CommandOption("--cpu-cap <PERCENT>")]
+        [Description("Most CPU per vCPU, in percent of one host core (1-100).")]
+        public int? CpuCap { get; init; }
     }
 
     protected override async Task<int> RunAsync(VesselApiClient client, Settings settings, CancellationToken cancellationToken)
@@ -46,7 +58,7 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
         foreach (string text in settings.Disks)
         {
             var disk = DiskConfiguration.Parse(text, out string? error) ?? throw new VesselApiException(error!);
-            disks.Add(new VmDisk(Path.GetFullPath(disk.Path), disk.Format, disk.ReadOnly));
+            disks.Add(new VmDisk(Path.GetFullPath(disk.Path), disk.Format, disk.ReadOnly, disk.RateLimit));
         }
 
         var request = new VmCreateRequest
@@ -59,6 +71,9 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
             CommandLine = settings.Append,
             Disks = disks,
             RestartPolicy = settings.Restart,
+            AllowOvercommit = settings.AllowOvercommit ? true : null,
+            CpuWeight = settings.CpuWeight,
+            CpuCapPercent = settings.CpuCap,
         };
         PrintVm(await client.GetJsonAsync(HttpMethod.Post, "api/vms", request), settings.Json);
         return 0;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Vessel.Devices.RateLimiting;
 using Vessel.Machine.Abstractions;
 using Vessel.Storage;
 
@@ -40,16 +41,26 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
     private readonly GuestMemory _memory;
     private readonly byte[] _config = new byte[60];
     private readonly byte[] _serial = new byte[20];
+    private readonly RateLimiter? _limiter;
+    private IVirtqueueRunner? _runner;
 
     private readonly Thread? _ioThread;
     private readonly SemaphoreSlim? _kick;
-    private IVirtqueueRunner? _runner;
     private volatile bool _disposed;
 
-    public VirtioBlock(IBlockBackend backend, GuestMemory memory, string serial, bool ioThread = false)
+    /// <param name="limit">Bytes/s and requests/s limit for this disk (null: unlimited); a limited request waits.</param>
+    /// <param name="time">The limiter's clock (tests inject one).</param>
+    /// <param name="ioThread">Run requests on a thread of the device's own instead of the notifying hart.</param>
+    public VirtioBlock(
+        IBlockBackend backend, GuestMemory memory, string serial, IoRateLimit? limit = null, TimeProvider? time = null, bool ioThread = false)
     {
         _backend = backend;
         _memory = memory;
+        if (limit is { IsUnlimited: false })
+        {
+            _limiter = new RateLimiter(limit, time) { Resume = () => _runner?.RunQueue(0) };
+        }
+
         if (ioThread)
         {
             _kick = new SemaphoreSlim(0, 1);
@@ -87,6 +98,15 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
 
     public ulong BytesWritten { get; private set; }
 
+    /// <summary>Completed read (IN) requests.</summary>
+    public ulong ReadRequests { get; private set; }
+
+    /// <summary>Completed write (OUT) requests.</summary>
+    public ulong WriteRequests { get; private set; }
+
+    /// <summary>Times a request was put back to wait for the rate limiter.</summary>
+    public ulong Throttled => _limiter?.Throttled ?? 0;
+
     public void Activate(ulong negotiatedFeatures)
     {
     }
@@ -113,6 +133,12 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
         bool any = false;
         while (queue.TryPop(out ushort head, out var chain))
         {
+            if (_limiter is not null && !_limiter.TryConsume(DataBytes(chain)))
+            {
+                queue.UndoPop(1); // the request waits in the ring; the limiter re-runs the queue when tokens refill
+                break;
+            }
+
             uint written = Handle(chain);
             queue.Push(head, written);
             Requests++;
@@ -124,6 +150,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
 
     public void Dispose()
     {
+        _limiter?.Dispose();
         if (_ioThread is null || _disposed)
         {
             return;
@@ -164,6 +191,18 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
             // Through the transport, which serialises with the driver's register accesses and raises the interrupt.
             _runner!.RunQueue(0);
         }
+    }
+
+    /// <summary>The data a request moves: its buffers less the 16-byte header and the status byte.</summary>
+    private static ulong DataBytes(ReadOnlySpan<VirtqueueSegment> chain)
+    {
+        ulong total = 0;
+        foreach (var s in chain)
+        {
+            total += s.Length;
+        }
+
+        return total > 17 ? total - 17 : 0;
     }
 
     /// <summary>Runs one request; returns the bytes written into the chain (data + status).</summary>
@@ -246,6 +285,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
         }
 
         BytesRead += written;
+        ReadRequests++;
         return StatusOk;
     }
 
@@ -284,6 +324,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
         }
 
         BytesWritten += total;
+        WriteRequests++;
         return StatusOk;
     }
 
@@ -338,6 +379,7 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
         return StatusOk;
     }
 
+    /// <summary>Stops the limiter's timer, so no queue run comes after the machine released guest RAM.</summary>
     private bool InRange(ulong sector, ulong bytes) =>
         sector <= _backend.Size / SectorSize && bytes <= _backend.Size - (sector * SectorSize);
 

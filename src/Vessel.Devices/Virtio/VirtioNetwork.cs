@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using Vessel.Devices.RateLimiting;
 using Vessel.Machine.Abstractions;
 using Vessel.Networking;
 
@@ -13,7 +14,7 @@ namespace Vessel.Devices.Virtio;
 /// <see cref="FrameTransmitHandler"/>; frames for the guest come in through <see cref="TryReceive"/> from any
 /// thread and wait in a bounded queue for receive buffers, as on a real NIC's ring — overflow is dropped and counted.
 /// </summary>
-public sealed class VirtioNetwork : IVirtioDevice
+public sealed class VirtioNetwork : IVirtioDevice, IDisposable
 {
     public const uint NetworkDeviceId = 1;
     public const int Mtu = 1500;
@@ -43,10 +44,27 @@ public sealed class VirtioNetwork : IVirtioDevice
     private int _pendingCount;
     private ulong _negotiated;
     private IVirtqueueRunner? _runner;
+    private readonly RateLimiter? _rxLimiter;
+    private readonly RateLimiter? _txLimiter;
     private long _rxFrames, _rxBytes, _rxDropped, _txFrames, _txBytes, _txDropped;
 
-    public VirtioNetwork(GuestMemory memory, ReadOnlySpan<byte> mac, FrameTransmitHandler transmit)
+    /// <param name="rxLimit">Limit on frames to the guest (null: none); a limited frame waits in the pending queue.</param>
+    /// <param name="txLimit">Limit on frames from the guest (null: none); a limited frame waits in the transmit ring.</param>
+    /// <param name="time">The limiters' clock (tests inject one).</param>
+    public VirtioNetwork(
+        GuestMemory memory, ReadOnlySpan<byte> mac, FrameTransmitHandler transmit,
+        IoRateLimit? rxLimit = null, IoRateLimit? txLimit = null, TimeProvider? time = null)
     {
+        if (rxLimit is { IsUnlimited: false })
+        {
+            _rxLimiter = new RateLimiter(rxLimit, time) { Resume = () => _runner?.RunQueue(ReceiveQueue) };
+        }
+
+        if (txLimit is { IsUnlimited: false })
+        {
+            _txLimiter = new RateLimiter(txLimit, time) { Resume = () => _runner?.RunQueue(TransmitQueue) };
+        }
+
         if (mac.Length != 6 || (mac[0] & 1) != 0)
         {
             throw new ArgumentException("a NIC needs a 6-byte unicast MAC address", nameof(mac));
@@ -86,7 +104,17 @@ public sealed class VirtioNetwork : IVirtioDevice
     /// <summary>Malformed frames from the guest (too short or long, bad offload header), dropped.</summary>
     public long TransmitDropped => Interlocked.Read(ref _txDropped);
 
+    /// <summary>Times a frame was held back by the receive or transmit rate limiter.</summary>
+    public ulong Throttled => (_rxLimiter?.Throttled ?? 0) + (_txLimiter?.Throttled ?? 0);
+
     public void Connect(IVirtqueueRunner runner) => _runner = runner;
+
+    /// <summary>Stops the limiters' timers, so no queue run comes after the machine released guest RAM.</summary>
+    public void Dispose()
+    {
+        _rxLimiter?.Dispose();
+        _txLimiter?.Dispose();
+    }
 
     public void Activate(ulong negotiatedFeatures) => _negotiated = negotiatedFeatures;
 
@@ -133,9 +161,15 @@ public sealed class VirtioNetwork : IVirtioDevice
         bool any = false;
         while (_pending.TryPeek(out var frame))
         {
+            if (_rxLimiter is not null && !_rxLimiter.TryConsume((ulong)frame.Length))
+            {
+                break; // the frame waits; the limiter re-runs this queue when tokens refill
+            }
+
             var result = TryFill(queue, frame.Buffer.AsSpan(0, frame.Length));
             if (result == FillResult.NoBuffers)
             {
+                _rxLimiter?.Refund((ulong)frame.Length);
                 break; // the frame waits until the driver posts buffers and notifies
             }
 
@@ -243,6 +277,12 @@ public sealed class VirtioNetwork : IVirtioDevice
         bool any = false;
         while (queue.TryPop(out ushort head, out var chain))
         {
+            if (_txLimiter is not null && !_txLimiter.TryConsume(FrameBytes(chain)))
+            {
+                queue.UndoPop(1); // the frame waits in the ring; the limiter re-runs this queue when tokens refill
+                break;
+            }
+
             int length = 0;
             bool tooLong = false;
             foreach (var segment in chain)
@@ -276,6 +316,18 @@ public sealed class VirtioNetwork : IVirtioDevice
         }
 
         return any;
+    }
+
+    /// <summary>The Ethernet frame a transmit chain carries: its buffers less the virtio-net header.</summary>
+    private static ulong FrameBytes(ReadOnlySpan<VirtqueueSegment> chain)
+    {
+        ulong total = 0;
+        foreach (var s in chain)
+        {
+            total += s.Length;
+        }
+
+        return total > HeaderSize ? total - HeaderSize : 0;
     }
 
     /// <summary>Checks the header and completes a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM, §5.1.6.2).</summary>

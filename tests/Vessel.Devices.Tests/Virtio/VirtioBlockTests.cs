@@ -27,7 +27,7 @@ public sealed class VirtioBlockTests : IDisposable
     private VirtioBlockTests(MemoryBlockBackend disk, bool ioThread)
     {
         _disk = disk;
-        _device = new VirtioBlock(_disk, _memory, "serial-123", ioThread);
+        _device = new VirtioBlock(_disk, _memory, "serial-123", ioThread: ioThread);
         _transport = new VirtioMmioTransport(_device, _memory, _irq);
     }
 
