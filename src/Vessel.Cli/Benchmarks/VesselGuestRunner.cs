@@ -21,7 +21,7 @@ public static class VesselGuestRunner
         };
         var wall = Stopwatch.StartNew();
         var console = new ConsoleMarkerWatch(workload.Marker, wall);
-        using var machine = new VirtMachine(config, b => console.Append([(char)b]));
+        using var machine = new VirtMachine(config, b => console.Append((char)b));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(workload.Timeout);
         var reason = machine.Run(timeout.Token);

@@ -15,34 +15,16 @@ namespace Vessel.Cli.Commands;
 /// </summary>
 public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SideBySideSettings
     {
-        [CommandOption("--runs <N>")]
-        [Description("Boots per hypervisor.")]
-        [DefaultValue(3)]
-        public int Runs { get; init; } = 3;
-
         [CommandOption("--size <MIB>")]
         [Description("MiB the guest sends.")]
         [DefaultValue(32)]
         public int SizeMiB { get; init; } = 32;
 
-        [CommandOption("--qemu <BINARY>")]
-        [Description("QEMU to compare with.")]
-        [DefaultValue(QemuGuestRunner.DefaultBinary)]
-        public string Qemu { get; init; } = QemuGuestRunner.DefaultBinary;
-
-        [CommandOption("--no-qemu")]
-        [Description("Measure Vessel only.")]
-        public bool NoQemu { get; init; }
-
-        [CommandOption("--json <FILE>")]
-        [Description("Also write every measurement and the summary as JSON.")]
-        public string? Json { get; init; }
-
-        public override ValidationResult Validate() =>
-            Runs is < 1 or > 100 || SizeMiB is < 1 or > 4096
-                ? ValidationResult.Error("--runs must be 1..100 and --size 1..4096 MiB.")
+        protected override ValidationResult ValidateSuite() =>
+            SizeMiB is < 1 or > 4096
+                ? ValidationResult.Error("--size must be 1..4096 MiB.")
                 : ValidationResult.Success();
     }
 
