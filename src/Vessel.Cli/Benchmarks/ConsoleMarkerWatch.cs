@@ -22,6 +22,27 @@ public sealed class ConsoleMarkerWatch(string? marker, Stopwatch launched)
         }
     }
 
+    public int Length
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _text.Length;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="value"/> occurs in the text from index <paramref name="from"/> on.</summary>
+    public bool Contains(string value, int from)
+    {
+        lock (_lock)
+        {
+            from = Math.Clamp(from, 0, _text.Length);
+            return _text.ToString(from, _text.Length - from).Contains(value, StringComparison.Ordinal);
+        }
+    }
+
     public void Append(char c) => Append([c]);
 
     public void Append(ReadOnlySpan<char> chunk)

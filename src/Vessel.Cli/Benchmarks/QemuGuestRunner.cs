@@ -37,7 +37,16 @@ public static class QemuGuestRunner
         };
         // The devices Vessel gives the same workload: virtio-rng always, a NIC only when asked for.
         args.AddRange(["-device", "virtio-rng-device"]);
-        args.AddRange(workload.UserNetwork ? ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"] : ["-nic", "none"]);
+        if (workload.Lan is { } lan)
+        {
+            args.AddRange(["-netdev", $"socket,id=net0,udp=127.0.0.1:{lan.PeerPort},localaddr=127.0.0.1:{lan.LocalPort}",
+                "-device", $"virtio-net-device,netdev=net0,mac={lan.Mac}"]);
+        }
+        else
+        {
+            args.AddRange(workload.UserNetwork ? ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"] : ["-nic", "none"]);
+        }
+
         for (int i = 0; i < workload.Disks.Count; i++)
         {
             var (path, format) = workload.Disks[i];

@@ -17,7 +17,8 @@ public static class VesselGuestRunner
             InitrdPath = workload.Initrd,
             CommandLine = workload.CommandLine,
             Disks = [.. workload.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, ReadOnly: false))],
-            Nics = workload.UserNetwork ? [NetworkInterfaceConfiguration.Parse("user", out _)!] : [],
+            Nics = workload.Lan is { } lan ? [NetworkInterfaceConfiguration.Parse($"switch:{lan.SwitchName},mac={lan.Mac}", out _)!]
+                : workload.UserNetwork ? [NetworkInterfaceConfiguration.Parse("user", out _)!] : [],
         };
         var wall = Stopwatch.StartNew();
         var console = new ConsoleMarkerWatch(workload.Marker, wall);

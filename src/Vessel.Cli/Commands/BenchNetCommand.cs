@@ -11,7 +11,8 @@ namespace Vessel.Cli.Commands;
 /// <summary>
 /// <c>vessel bench net</c>: TCP throughput from the guest to a listener on the host's loopback through user-mode
 /// NAT (bench/guest/net-bench.c connects to 10.0.2.2 and sends in 64 KiB writes), alternately on Vessel and on QEMU's
-/// <c>-netdev user</c>, measured on the host from accept to end of stream.
+/// <c>-netdev user</c>, measured on the host from accept to end of stream; and VM to VM over a private LAN
+/// (<see cref="VmToVmNetworkCase"/>).
 /// </summary>
 public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 {
@@ -22,10 +23,19 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
         [DefaultValue(32)]
         public int SizeMiB { get; init; } = 32;
 
+        [CommandOption("--links <LIST>")]
+        [Description("Which links to measure, comma-separated: nat (guest to host), vm (VM to VM).")]
+        [DefaultValue("nat,vm")]
+        public string Links { get; init; } = "nat,vm";
+
+        public IReadOnlyList<string> LinkList => [.. Links.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
         protected override ValidationResult ValidateSuite() =>
             SizeMiB is < 1 or > 4096
                 ? ValidationResult.Error("--size must be 1..4096 MiB.")
-                : ValidationResult.Success();
+                : LinkList.Count == 0 || LinkList.Any(l => l is not ("nat" or "vm"))
+                    ? ValidationResult.Error("--links must list nat and/or vm, e.g. nat,vm.")
+                    : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -81,7 +91,18 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
                     ? [new BenchmarkMeasurement("guest→host TCP", received / 1e6 / elapsed.TotalSeconds, "MB/s", HigherIsBetter: true)]
                     : null;
             });
-        var samples = SideBySideBenchmark.Run([benchmarkCase], settings.Runs, qemu, Console.Error, cancellationToken);
+        var cases = new List<BenchmarkCase>();
+        if (settings.LinkList.Contains("nat"))
+        {
+            cases.Add(benchmarkCase);
+        }
+
+        if (settings.LinkList.Contains("vm"))
+        {
+            cases.Add(VmToVmNetworkCase.Create(kit, initrd, settings.SizeMiB));
+        }
+
+        var samples = SideBySideBenchmark.Run(cases, settings.Runs, qemu, Console.Error, cancellationToken);
         if (samples is null)
         {
             return 1;
@@ -89,7 +110,8 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 
         SideBySideBenchmark.Report(
             samples,
-            $"{settings.Runs} boots each; the guest sends {settings.SizeMiB} MiB (net-bench, 64 KiB writes) to 10.0.2.2 (the host's 127.0.0.1) through user-mode NAT.",
+            $"{settings.Runs} boots each; the guest sends {settings.SizeMiB} MiB (net-bench, 64 KiB writes) to 10.0.2.2 (the host's 127.0.0.1) through user-mode NAT, " +
+            "and VM to VM (static 192.168.100.0/24; Vessel switch:NAME, QEMU -netdev socket UDP on loopback), rate taken by the receiver.",
             settings.Json);
         return 0;
     }
