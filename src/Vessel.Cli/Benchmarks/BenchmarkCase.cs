@@ -11,7 +11,8 @@ public sealed record BenchmarkCase(
 {
     /// <summary>
     /// A second VM that runs at the same time on the same engine (e.g. the other end of a VM-to-VM link), made
-    /// right after <see cref="CreateWorkload"/>; it must end cleanly too, but is not measured.
+    /// right after <see cref="CreateWorkload"/>; it must end cleanly too, but is not measured. A case with a peer runs
+    /// both VMs as processes (<see cref="GuestProcess"/>), as two VMs are deployed.
     /// </summary>
     public Func<GuestWorkload>? CreatePeer { get; init; }
 }

@@ -14,12 +14,15 @@ public sealed class GuestProcess : IDisposable
     private readonly Process _process;
     private readonly ConsoleMarkerWatch _console;
     private readonly Task[] _pumps;
+    private readonly Stopwatch _launched;
     private int _questions;
+    private bool _disposed;
 
-    private GuestProcess(Process process, ConsoleMarkerWatch console)
+    private GuestProcess(Process process, ConsoleMarkerWatch console, Stopwatch launched)
     {
         _process = process;
         _console = console;
+        _launched = launched;
         _pumps = [Pump(process.StandardOutput, console), Pump(process.StandardError, console)];
     }
 
@@ -49,16 +52,35 @@ public sealed class GuestProcess : IDisposable
 
         var clock = Stopwatch.StartNew();
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {command[0]}");
-        return new GuestProcess(process, new ConsoleMarkerWatch(workload.Marker, clock));
+        return new GuestProcess(process, new ConsoleMarkerWatch(workload.Marker, clock), clock);
     }
 
-    /// <summary>The <c>vessel run</c> arguments for a workload without disks or NICs (all these suites need).</summary>
+    /// <summary>The <c>vessel run</c> arguments for a workload without disks (none of the process-based suites needs one).</summary>
     public static IReadOnlyList<string> VesselArguments(GuestWorkload workload) =>
     [
         "run", "--cpus", workload.Cpus.ToString(CultureInfo.InvariantCulture), "--memory", $"{workload.MemorySize >> 20}M",
         "--bios", workload.Firmware, "--kernel", workload.Kernel, "--initrd", workload.Initrd, "--append", workload.CommandLine,
-        "--net", "none", "--no-reboot",
+        "--net", workload.Lan is { } lan ? $"switch:{lan.SwitchName},mac={lan.Mac}" : workload.UserNetwork ? "user" : "none", "--no-reboot",
     ];
+
+    /// <summary>Waits for the guest to power off (exit status 0); kills it after <paramref name="timeout"/>.</summary>
+    public GuestRunResult WaitForExit(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        while (!_process.WaitForExit(200))
+        {
+            if (_launched.Elapsed >= timeout || cancellationToken.IsCancellationRequested)
+            {
+                var wall = _launched.Elapsed;
+                Dispose();
+                return new GuestRunResult(Console, wall, false, cancellationToken.IsCancellationRequested ? "cancelled" : "timed out") { MarkerSeen = _console.MarkerSeen };
+            }
+        }
+
+        var elapsed = _launched.Elapsed;
+        Task.WaitAll(_pumps, TimeSpan.FromSeconds(5));
+        int status = _process.ExitCode;
+        return new GuestRunResult(Console, elapsed, status == 0, status == 0 ? null : $"exited with status {status}") { MarkerSeen = _console.MarkerSeen };
+    }
 
     /// <summary>Waits until the console shows <paramref name="text"/>; false on timeout or if the VM has ended.</summary>
     public bool WaitFor(string text, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -104,6 +126,12 @@ public sealed class GuestProcess : IDisposable
     {
         try
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);

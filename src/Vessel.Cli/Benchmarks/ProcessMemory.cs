@@ -21,7 +21,7 @@ public static class ProcessMemory
                 continue;
             }
 
-            string[] parts = line[field.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] parts = line[field.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 2 && parts[1] == "kB" && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long kb))
             {
                 return kb;

@@ -39,7 +39,7 @@ public static class QemuGuestRunner
         args.AddRange(["-device", "virtio-rng-device"]);
         if (workload.Lan is { } lan)
         {
-            args.AddRange(["-netdev", $"socket,id=net0,udp=127.0.0.1:{lan.PeerPort},localaddr=127.0.0.1:{lan.LocalPort}",
+            args.AddRange(["-netdev", $"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={lan.LocalPort},remote.type=inet,remote.host=127.0.0.1,remote.port={lan.PeerPort}",
                 "-device", $"virtio-net-device,netdev=net0,mac={lan.Mac}"]);
         }
         else

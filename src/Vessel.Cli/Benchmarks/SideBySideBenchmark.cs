@@ -23,9 +23,21 @@ public static class SideBySideBenchmark
                     cancellationToken.ThrowIfCancellationRequested();
                     var workload = benchmarkCase.CreateWorkload();
                     var peerWorkload = benchmarkCase.CreatePeer?.Invoke();
-                    var peer = peerWorkload is null ? null : Task.Run(() => RunOn(engine, qemu, peerWorkload, cancellationToken), cancellationToken);
-                    var result = RunOn(engine, qemu, workload, cancellationToken);
-                    var peerResult = peer?.GetAwaiter().GetResult();
+                    GuestRunResult result;
+                    GuestRunResult? peerResult = null;
+                    if (peerWorkload is null)
+                    {
+                        result = RunOn(engine, qemu, workload, cancellationToken);
+                    }
+                    else
+                    {
+                        // A pair runs as two processes on either engine, as two VMs would be deployed.
+                        using var main = GuestProcess.Start(engine, qemu, workload);
+                        using var peer = GuestProcess.Start(engine, qemu, peerWorkload);
+                        result = main.WaitForExit(workload.Timeout, cancellationToken);
+                        peerResult = peer.WaitForExit(peerWorkload.Timeout, cancellationToken);
+                    }
+
                     if (peerResult is { Completed: false })
                     {
                         string peerTail = peerResult.Console.Length <= 2000 ? peerResult.Console : peerResult.Console[^2000..];
