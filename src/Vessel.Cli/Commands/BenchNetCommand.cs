@@ -111,7 +111,7 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
         SideBySideBenchmark.Report(
             samples,
             $"{settings.Runs} boots each; the guest sends {settings.SizeMiB} MiB (net-bench, 64 KiB writes) to 10.0.2.2 (the host's 127.0.0.1) through user-mode NAT, " +
-            "and VM to VM (static 192.168.100.0/24; Vessel switch:NAME, QEMU -netdev socket UDP on loopback), rate taken by the receiver.",
+            "and VM to VM (static 192.168.100.0/24; Vessel switch:NAME, QEMU -netdev dgram UDP on loopback), rate taken by the receiver.",
             settings.Json);
         return 0;
     }
