@@ -87,7 +87,7 @@ public sealed class BenchMemoryCommand : Command<BenchMemoryCommand.Settings>
         return 0;
     }
 
-    /// <summary>Boots <paramref name="count"/> VMs at once, waits until each shell answers, and sums their RSS; null on failure.</summary>
+    /// <summary>Boots <paramref name="count"/> VMs one by one until each shell answers, then sums their RSS; null on failure.</summary>
     private static long? MeasureIdle(string engine, string? qemu, GuestKitPaths kit, Settings settings, int count, CancellationToken cancellationToken)
     {
         var workload = new GuestWorkload
@@ -102,16 +102,13 @@ public sealed class BenchMemoryCommand : Command<BenchMemoryCommand.Settings>
         var vms = new List<GuestProcess>();
         try
         {
+            // One at a time: ten interpreters booting at once on a small host starve each other (soft lockups in
+            // the guests); booted VMs sit idle in WFI while the next boots.
             for (int i = 0; i < count; i++)
             {
-                vms.Add(GuestProcess.Start(engine, qemu, workload));
-            }
-
-            // Booting in parallel on a small host is slow: allow a few minutes per VM per core.
-            var timeout = TimeSpan.FromMinutes(3 + (3.0 * count / Environment.ProcessorCount));
-            foreach (var vm in vms)
-            {
-                if (!vm.WaitFor(ReadyMarker, timeout, cancellationToken) || !vm.Answers(TimeSpan.FromMinutes(2), cancellationToken))
+                var vm = GuestProcess.Start(engine, qemu, workload);
+                vms.Add(vm);
+                if (!vm.WaitFor(ReadyMarker, TimeSpan.FromMinutes(10), cancellationToken) || !vm.Answers(TimeSpan.FromMinutes(2), cancellationToken))
                 {
                     string text = vm.Console;
                     Console.Error.WriteLine($"vessel bench memory: a {engine} VM did not boot to a shell that answers; console tail:\n{(text.Length <= 2000 ? text : text[^2000..])}");
