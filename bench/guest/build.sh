@@ -12,3 +12,6 @@ riscv64-linux-gnu-objcopy --wildcard --strip-symbol='cc*.o' cpu-bench.elf
 # io-bench and net-bench: static Linux programs added to the guest's initramfs by `vessel bench disk` / `net`.
 riscv64-linux-gnu-gcc -O2 -static -Wl,--build-id=none -s io-bench.c -o io-bench
 riscv64-linux-gnu-gcc -O2 -static -Wl,--build-id=none -s net-bench.c -o net-bench
+# cpu-kernels: the guest CPU kernels for `vessel bench cpu`; the host compiles the same source natively with the
+# same flags (-ffp-contract=off keeps the floating-point checksum equal on every target).
+riscv64-linux-gnu-gcc -O2 -ffp-contract=off -fno-math-errno -static -Wl,--build-id=none -s cpu-kernels.c -o cpu-kernels

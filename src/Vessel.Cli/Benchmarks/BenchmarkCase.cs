@@ -7,4 +7,12 @@ namespace Vessel.Cli.Benchmarks;
 public sealed record BenchmarkCase(
     string Group,
     Func<GuestWorkload> CreateWorkload,
-    Func<GuestRunResult, IReadOnlyList<BenchmarkMeasurement>?> Measure);
+    Func<GuestRunResult, IReadOnlyList<BenchmarkMeasurement>?> Measure)
+{
+    /// <summary>
+    /// A second VM that runs at the same time on the same engine (e.g. the other end of a VM-to-VM link), made
+    /// right after <see cref="CreateWorkload"/>; it must end cleanly too, but is not measured. A case with a peer runs
+    /// both VMs as processes (<see cref="GuestProcess"/>), as two VMs are deployed.
+    /// </summary>
+    public Func<GuestWorkload>? CreatePeer { get; init; }
+}

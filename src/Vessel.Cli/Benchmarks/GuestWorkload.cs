@@ -24,6 +24,9 @@ public sealed record GuestWorkload
     /// <summary>One virtio-net NIC on user-mode NAT (Vessel's and QEMU's slirp: guest 10.0.2.15, host 10.0.2.2).</summary>
     public bool UserNetwork { get; init; }
 
+    /// <summary>One virtio-net NIC on a private LAN with one other VM, or null.</summary>
+    public LanLink? Lan { get; init; }
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Console text whose first appearance is timed (e.g. the shell prompt), or null.</summary>

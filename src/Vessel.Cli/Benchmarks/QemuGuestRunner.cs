@@ -37,7 +37,16 @@ public static class QemuGuestRunner
         };
         // The devices Vessel gives the same workload: virtio-rng always, a NIC only when asked for.
         args.AddRange(["-device", "virtio-rng-device"]);
-        args.AddRange(workload.UserNetwork ? ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"] : ["-nic", "none"]);
+        if (workload.Lan is { } lan)
+        {
+            args.AddRange(["-netdev", $"dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port={lan.LocalPort},remote.type=inet,remote.host=127.0.0.1,remote.port={lan.PeerPort}",
+                "-device", $"virtio-net-device,netdev=net0,mac={lan.Mac}"]);
+        }
+        else
+        {
+            args.AddRange(workload.UserNetwork ? ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"] : ["-nic", "none"]);
+        }
+
         for (int i = 0; i < workload.Disks.Count; i++)
         {
             var (path, format) = workload.Disks[i];

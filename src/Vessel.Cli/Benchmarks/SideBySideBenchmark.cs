@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -23,9 +22,29 @@ public static class SideBySideBenchmark
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var workload = benchmarkCase.CreateWorkload();
-                    var result = engine == "vessel"
-                        ? VesselGuestRunner.Run(workload, cancellationToken)
-                        : QemuGuestRunner.Run(qemu!, workload, cancellationToken);
+                    var peerWorkload = benchmarkCase.CreatePeer?.Invoke();
+                    GuestRunResult result;
+                    GuestRunResult? peerResult = null;
+                    if (peerWorkload is null)
+                    {
+                        result = RunOn(engine, qemu, workload, cancellationToken);
+                    }
+                    else
+                    {
+                        // A pair runs as two processes on either engine, as two VMs would be deployed.
+                        using var main = GuestProcess.Start(engine, qemu, workload);
+                        using var peer = GuestProcess.Start(engine, qemu, peerWorkload);
+                        result = main.WaitForExit(workload.Timeout, cancellationToken);
+                        peerResult = peer.WaitForExit(peerWorkload.Timeout, cancellationToken);
+                    }
+
+                    if (peerResult is { Completed: false })
+                    {
+                        string peerTail = peerResult.Console.Length <= 2000 ? peerResult.Console : peerResult.Console[^2000..];
+                        log.WriteLine($"run {run}/{runs} {benchmarkCase.Group} {engine}: the peer VM failed ({peerResult.Error}); console tail:\n{peerTail}");
+                        result = result with { Completed = false, Error = $"peer VM: {peerResult.Error}" };
+                    }
+
                     var measured = result.Completed ? benchmarkCase.Measure(result) : null;
                     log.WriteLine($"run {run}/{runs} {benchmarkCase.Group,-12} {engine,-6} {result.Wall.TotalSeconds,6:F1} s  " +
                         (measured is null ? "FAILED" : string.Join("  ", measured.Select(m => $"{m.Metric} {m.Value:F1} {m.Unit}"))));
@@ -44,22 +63,38 @@ public static class SideBySideBenchmark
         return samples;
     }
 
-    /// <summary>Prints the summary table (and writes JSON when asked). Ratio = Vessel ÷ QEMU for throughput, QEMU ÷ Vessel for times.</summary>
+    private static GuestRunResult RunOn(string engine, string? qemu, GuestWorkload workload, CancellationToken cancellationToken) =>
+        engine == "vessel" ? VesselGuestRunner.Run(workload, cancellationToken) : QemuGuestRunner.Run(qemu!, workload, cancellationToken);
+
+    /// <summary>
+    /// Prints the summary table (and writes JSON when asked). Ratio = Vessel ÷ QEMU for throughput, QEMU ÷ Vessel for
+    /// times; when "native" samples exist (the same work run directly on the host) each engine is also shown as a
+    /// percentage of native speed.
+    /// </summary>
     public static void Report(IReadOnlyList<BenchmarkSample> samples, string footnote, string? jsonPath)
     {
+        var rows = BenchmarkSummaryRow.Summarize(samples);
+        bool native = rows.Any(r => r.Native is not null);
         var table = new Table().AddColumns("case", "metric", "Vessel (min–max)", "QEMU (min–max)", "speed ratio");
-        var summary = new List<object>();
-        foreach (var group in samples.GroupBy(s => (s.Group, s.Measurement.Metric)))
+        if (native)
         {
-            var first = group.First().Measurement;
-            var vessel = BenchmarkStatistics.Of([.. group.Where(s => s.Engine == "vessel").Select(s => s.Measurement.Value)]);
-            var qemu = BenchmarkStatistics.Of([.. group.Where(s => s.Engine == "qemu").Select(s => s.Measurement.Value)]);
-            double? ratio = vessel is { Median: > 0 } && qemu is { Median: > 0 }
-                ? first.HigherIsBetter ? vessel.Median / qemu.Median : qemu.Median / vessel.Median
-                : null;
-            table.AddRow(group.Key.Group, $"{group.Key.Metric} ({first.Unit})", Describe(vessel), Describe(qemu),
-                ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) : "-");
-            summary.Add(new { group = group.Key.Group, metric = group.Key.Metric, unit = first.Unit, vessel, qemu, speedRatio = ratio });
+            table.AddColumns("native (min–max)", "Vessel % native", "QEMU % native");
+        }
+
+        foreach (var row in rows)
+        {
+            var cells = new List<string>
+            {
+                row.Group, $"{row.Metric} ({row.Unit})", BenchmarkSummaryRow.Describe(row.Vessel), BenchmarkSummaryRow.Describe(row.Qemu),
+                BenchmarkSummaryRow.Describe(row.SpeedRatio, "F2"),
+            };
+            if (native)
+            {
+                cells.AddRange([BenchmarkSummaryRow.Describe(row.Native), BenchmarkSummaryRow.Describe(row.VesselPercentOfNative, "F1"),
+                    BenchmarkSummaryRow.Describe(row.QemuPercentOfNative, "F1")]);
+            }
+
+            table.AddRow([.. cells.Select(Markup.Escape)]);
         }
 
         AnsiConsole.Write(table);
@@ -67,12 +102,19 @@ public static class SideBySideBenchmark
         Console.WriteLine($"Medians; speed ratio > 1 means Vessel is faster. Host: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}.");
         if (jsonPath is not null)
         {
+            var summary = rows.Select(r => new
+            {
+                group = r.Group,
+                metric = r.Metric,
+                unit = r.Unit,
+                vessel = r.Vessel,
+                qemu = r.Qemu,
+                native = r.Native,
+                speedRatio = r.SpeedRatio,
+                vesselPercentOfNative = r.VesselPercentOfNative,
+                qemuPercentOfNative = r.QemuPercentOfNative,
+            });
             File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { samples, summary }, new JsonSerializerOptions { WriteIndented = true }));
         }
     }
-
-    private static string Describe(BenchmarkStatistics? s) =>
-        s is null ? "-" : s.Median >= 100
-            ? string.Create(CultureInfo.InvariantCulture, $"{s.Median:F0} ({s.Min:F0}–{s.Max:F0})")
-            : string.Create(CultureInfo.InvariantCulture, $"{s.Median:F2} ({s.Min:F2}–{s.Max:F2})");
 }

@@ -18,11 +18,12 @@ public static class VesselGuestRunner
             InitrdPath = workload.Initrd,
             CommandLine = workload.CommandLine,
             Disks = [.. workload.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, ReadOnly: false))],
-            Nics = workload.UserNetwork ? [NetworkInterfaceConfiguration.Parse("user", out _)!] : [],
+            Nics = workload.Lan is { } lan ? [NetworkInterfaceConfiguration.Parse($"switch:{lan.SwitchName},mac={lan.Mac}", out _)!]
+                : workload.UserNetwork ? [NetworkInterfaceConfiguration.Parse("user", out _)!] : [],
         };
         var wall = Stopwatch.StartNew();
         var console = new ConsoleMarkerWatch(workload.Marker, wall);
-        using var machine = new VirtMachine(config, b => console.Append([(char)b]));
+        using var machine = new VirtMachine(config, b => console.Append((char)b));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(workload.Timeout);
         var reason = machine.Run(timeout.Token);

@@ -13,55 +13,20 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
 {
     private const string ReadyMarker = "Vessel guest ready";
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SideBySideSettings
     {
-        [CommandOption("--runs <N>")]
-        [Description("Boots per hart count and hypervisor.")]
-        [DefaultValue(3)]
-        public int Runs { get; init; } = 3;
-
         [CommandOption("--cpus <LIST>")]
         [Description("Hart counts to boot with, comma-separated.")]
         [DefaultValue("1,2")]
         public string Cpus { get; init; } = "1,2";
 
-        [CommandOption("--qemu <BINARY>")]
-        [Description("QEMU to compare with.")]
-        [DefaultValue(QemuGuestRunner.DefaultBinary)]
-        public string Qemu { get; init; } = QemuGuestRunner.DefaultBinary;
-
-        [CommandOption(CpuEngineOption.Template)]
-        [Description(CpuEngineOption.Description)]
-        [DefaultValue(CpuEngineOption.Default)]
-        public string CpuEngine { get; init; } = CpuEngineOption.Default;
-
-        [CommandOption("--no-qemu")]
-        [Description("Measure Vessel only.")]
-        public bool NoQemu { get; init; }
-
-        [CommandOption("--json <FILE>")]
-        [Description("Also write every measurement and the summary as JSON.")]
-        public string? Json { get; init; }
-
         public IReadOnlyList<int> CpuList =>
             [.. Cpus.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => int.TryParse(c, out int n) ? n : 0)];
 
-        public override ValidationResult Validate()
-        {
-            if (!CpuEngineOption.TryParse(CpuEngine, out _))
-            {
-                return ValidationResult.Error(CpuEngineOption.Error(CpuEngine));
-            }
-
-            if (Runs is < 1 or > 100)
-            {
-                return ValidationResult.Error("--runs must be between 1 and 100.");
-            }
-
-            return CpuList.Count == 0 || CpuList.Any(c => c is < 1 or > 8)
+        protected override ValidationResult ValidateSuite() =>
+            CpuList.Count == 0 || CpuList.Any(c => c is < 1 or > 8)
                 ? ValidationResult.Error("--cpus must be a list of hart counts between 1 and 8, e.g. 1,2.")
                 : ValidationResult.Success();
-        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -71,16 +36,15 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
             return 2;
         }
 
-        CpuEngineOption.TryParse(settings.CpuEngine, out var engine);
         var cases = settings.CpuList.Select(cpus => new BenchmarkCase(
             cpus == 1 ? "1 hart" : $"{cpus} harts",
             () => new GuestWorkload
             {
+                Engine = settings.Engine,
                 Firmware = kit.Firmware,
                 Kernel = kit.Kernel,
                 Initrd = kit.Initramfs,
                 Cpus = cpus,
-                Engine = engine,
                 CommandLine = "console=ttyS0 vessel.init='true' vessel.poweroff=1",
                 Marker = ReadyMarker,
             },
@@ -98,7 +62,7 @@ public sealed class BenchBootCommand : Command<BenchBootCommand.Settings>
 
         SideBySideBenchmark.Report(
             samples,
-            $"{settings.Runs} boots each of the guest kit (OpenSBI + Linux + busybox initramfs, 512 MiB; Vessel's {CpuEngineOption.Name(engine)}), launch to \"{ReadyMarker}\" and to power-off, wall clock.",
+            $"{settings.Runs} boots each of the guest kit (OpenSBI + Linux + busybox initramfs, 512 MiB), launch to \"{ReadyMarker}\" and to power-off, wall clock.",
             settings.Json);
         return 0;
     }

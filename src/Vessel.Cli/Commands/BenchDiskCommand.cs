@@ -18,13 +18,8 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
 {
     private static readonly string[] Phases = ["seq-write", "seq-read", "rand-write", "rand-read"];
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SideBySideSettings
     {
-        [CommandOption("--runs <N>")]
-        [Description("Boots per format and hypervisor.")]
-        [DefaultValue(3)]
-        public int Runs { get; init; } = 3;
-
         [CommandOption("--size <MIB>")]
         [Description("MiB of the disk the sequential phases cover (and the random ones address).")]
         [DefaultValue(64)]
@@ -40,28 +35,10 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
         [DefaultValue("raw,qcow2")]
         public string Formats { get; init; } = "raw,qcow2";
 
-        [CommandOption("--qemu <BINARY>")]
-        [Description("QEMU to compare with.")]
-        [DefaultValue(QemuGuestRunner.DefaultBinary)]
-        public string Qemu { get; init; } = QemuGuestRunner.DefaultBinary;
-
-        [CommandOption("--no-qemu")]
-        [Description("Measure Vessel only.")]
-        public bool NoQemu { get; init; }
-
-        [CommandOption("--json <FILE>")]
-        [Description("Also write every measurement and the summary as JSON.")]
-        public string? Json { get; init; }
-
         public IEnumerable<string> FormatList => Formats.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-        public override ValidationResult Validate()
+        protected override ValidationResult ValidateSuite()
         {
-            if (Runs is < 1 or > 100)
-            {
-                return ValidationResult.Error("--runs must be between 1 and 100.");
-            }
-
             if (SizeMiB is < 1 or > 4096 || Seconds is < 1 or > 600)
             {
                 return ValidationResult.Error("--size must be 1..4096 MiB and --seconds 1..600.");
@@ -101,6 +78,7 @@ public sealed partial class BenchDiskCommand : Command<BenchDiskCommand.Settings
                     CreateImage(image, format, (ulong)settings.SizeMiB << 21);
                     return new GuestWorkload
                     {
+                        Engine = settings.Engine,
                         Firmware = kit.Firmware,
                         Kernel = kit.Kernel,
                         Initrd = initrd,

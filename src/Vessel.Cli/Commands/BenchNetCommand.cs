@@ -11,39 +11,31 @@ namespace Vessel.Cli.Commands;
 /// <summary>
 /// <c>vessel bench net</c>: TCP throughput from the guest to a listener on the host's loopback through user-mode
 /// NAT (bench/guest/net-bench.c connects to 10.0.2.2 and sends in 64 KiB writes), alternately on Vessel and on QEMU's
-/// <c>-netdev user</c>, measured on the host from accept to end of stream.
+/// <c>-netdev user</c>, measured on the host from accept to end of stream; and VM to VM over a private LAN
+/// (<see cref="VmToVmNetworkCase"/>).
 /// </summary>
 public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : SideBySideSettings
     {
-        [CommandOption("--runs <N>")]
-        [Description("Boots per hypervisor.")]
-        [DefaultValue(3)]
-        public int Runs { get; init; } = 3;
-
         [CommandOption("--size <MIB>")]
         [Description("MiB the guest sends.")]
         [DefaultValue(32)]
         public int SizeMiB { get; init; } = 32;
 
-        [CommandOption("--qemu <BINARY>")]
-        [Description("QEMU to compare with.")]
-        [DefaultValue(QemuGuestRunner.DefaultBinary)]
-        public string Qemu { get; init; } = QemuGuestRunner.DefaultBinary;
+        [CommandOption("--links <LIST>")]
+        [Description("Which links to measure, comma-separated: nat (guest to host), vm (VM to VM).")]
+        [DefaultValue("nat,vm")]
+        public string Links { get; init; } = "nat,vm";
 
-        [CommandOption("--no-qemu")]
-        [Description("Measure Vessel only.")]
-        public bool NoQemu { get; init; }
+        public IReadOnlyList<string> LinkList => [.. Links.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
-        [CommandOption("--json <FILE>")]
-        [Description("Also write every measurement and the summary as JSON.")]
-        public string? Json { get; init; }
-
-        public override ValidationResult Validate() =>
-            Runs is < 1 or > 100 || SizeMiB is < 1 or > 4096
-                ? ValidationResult.Error("--runs must be 1..100 and --size 1..4096 MiB.")
-                : ValidationResult.Success();
+        protected override ValidationResult ValidateSuite() =>
+            SizeMiB is < 1 or > 4096
+                ? ValidationResult.Error("--size must be 1..4096 MiB.")
+                : LinkList.Count == 0 || LinkList.Any(l => l is not ("nat" or "vm"))
+                    ? ValidationResult.Error("--links must list nat and/or vm, e.g. nat,vm.")
+                    : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -80,6 +72,7 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
                 receiving = ReceiveOneAsync(listener, cancellationToken);
                 return new GuestWorkload
                 {
+                    Engine = settings.Engine,
                     Firmware = kit.Firmware,
                     Kernel = kit.Kernel,
                     Initrd = initrd,
@@ -99,7 +92,18 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
                     ? [new BenchmarkMeasurement("guest→host TCP", received / 1e6 / elapsed.TotalSeconds, "MB/s", HigherIsBetter: true)]
                     : null;
             });
-        var samples = SideBySideBenchmark.Run([benchmarkCase], settings.Runs, qemu, Console.Error, cancellationToken);
+        var cases = new List<BenchmarkCase>();
+        if (settings.LinkList.Contains("nat"))
+        {
+            cases.Add(benchmarkCase);
+        }
+
+        if (settings.LinkList.Contains("vm"))
+        {
+            cases.Add(VmToVmNetworkCase.Create(kit, initrd, settings.SizeMiB));
+        }
+
+        var samples = SideBySideBenchmark.Run(cases, settings.Runs, qemu, Console.Error, cancellationToken);
         if (samples is null)
         {
             return 1;
@@ -107,7 +111,8 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 
         SideBySideBenchmark.Report(
             samples,
-            $"{settings.Runs} boots each; the guest sends {settings.SizeMiB} MiB (net-bench, 64 KiB writes) to 10.0.2.2 (the host's 127.0.0.1) through user-mode NAT.",
+            $"{settings.Runs} boots each; the guest sends {settings.SizeMiB} MiB (net-bench, 64 KiB writes) to 10.0.2.2 (the host's 127.0.0.1) through user-mode NAT, " +
+            "and VM to VM (static 192.168.100.0/24; Vessel switch:NAME, QEMU -netdev dgram UDP on loopback), rate taken by the receiver.",
             settings.Json);
         return 0;
     }
