@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 using Vessel.Storage;
 
 namespace Vessel.Devices.Virtio;
@@ -304,5 +305,14 @@ public sealed class VirtioBlock : IVirtioDevice
         }
 
         return span;
+    }
+
+    /// <summary>The disk contents are the disk's own snapshot; the state records the capacity the guest saw, to catch a swapped disk.</summary>
+    public void SaveState(StateWriter writer) => writer.WriteUInt64(_backend.Size);
+
+    public void LoadState(StateReader reader)
+    {
+        ulong size = reader.ReadUInt64();
+        reader.Require(size == _backend.Size, $"the disk was {size} bytes when saved but is {_backend.Size} bytes now");
     }
 }
