@@ -471,7 +471,7 @@ public sealed class Uart16550 : IMmioDevice, IStatefulDevice
         {
             reader.BeginSection("uart16550", 1);
             int count = reader.ReadInt32();
-            reader.Require(count >= 0 && count <= FifoCapacity, $"receive FIFO count {count} is outside 0..{FifoCapacity}");
+            reader.Require(count >= 0 && count <= FifoSize, $"receive FIFO count {count} is outside 0..{FifoSize}");
             _fifoHead = 0;
             _fifoCount = count;
             for (int i = 0; i < count; i++)
