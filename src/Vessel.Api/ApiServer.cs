@@ -40,6 +40,7 @@ public static class ApiServer
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddOpenApi("v1", o => o.ShouldInclude = _ => true);
         builder.Services.AddSingleton(supervisor);
+        builder.Services.AddSingleton(new VmSnapshotService(supervisor, new VmSnapshotStore(Path.Combine(supervisor.StateDirectory, "vessel.db"))));
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -83,6 +84,7 @@ public static class ApiServer
         vms.MapPost("/{name}/start", (string name, VmSupervisor s) => s.Start(name)).WithName("StartVm");
         vms.MapPost("/{name}/stop", (string name, VmSupervisor s) => s.StopAsync(name, StopWait)).WithName("StopVm");
         vms.MapPost("/{name}/kill", (string name, VmSupervisor s) => s.KillAsync(name, StopWait)).WithName("KillVm");
+        vms.MapSnapshotRoutes();
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
         api.MapFallback(() => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "no such API route; see /api/openapi.json"));
     }
