@@ -43,6 +43,7 @@ public static class ApiServer
         builder.Services.AddSingleton(supervisor);
         builder.Services.AddSingleton<VmStatisticsCollector>();
         builder.Services.AddSingleton<VesselMetrics>();
+        builder.Services.AddSingleton(new VmSnapshotService(supervisor, new VmSnapshotStore(Path.Combine(supervisor.StateDirectory, "vessel.db"))));
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -89,6 +90,7 @@ public static class ApiServer
         vms.MapPost("/{name}/stop", (string name, VmSupervisor s) => s.StopAsync(name, StopWait)).WithName("StopVm");
         vms.MapPost("/{name}/kill", (string name, VmSupervisor s) => s.KillAsync(name, StopWait)).WithName("KillVm");
         vms.MapGet("/{name}/stats", (string name, VmStatisticsCollector c) => c.GetAsync(name)).WithName("GetVmStats");
+        vms.MapSnapshotRoutes();
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
         vms.MapGuestAgentRoutes();
         vms.MapPortabilityRoutes();

@@ -1,4 +1,5 @@
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices;
 
@@ -7,7 +8,7 @@ namespace Vessel.Devices;
 /// and an ACLINT MTIMER (offset 0x4000, 0x8000 bytes): <c>msip[hart]</c>, <c>mtimecmp[hart]</c> and
 /// <c>mtime</c> (RISC-V ACLINT spec §2 and §3; QEMU <c>hw/intc/riscv_aclint.c</c>).
 /// </summary>
-public sealed class Clint : IMmioDevice
+public sealed class Clint : IMmioDevice, IStatefulDevice
 {
     public const ulong MsipOffset = 0x0000;
     public const ulong MtimecmpOffset = 0x4000;
@@ -205,6 +206,35 @@ public sealed class Clint : IMmioDevice
         {
             _timerAsserted[hart] = asserted;
             _timerLines[hart].Set(asserted);
+        }
+    }
+
+    public void SaveState(StateWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.BeginSection("clint", 1);
+            writer.WriteBooleanArray(_msip);
+            writer.WriteBooleanArray(_timerAsserted);
+            writer.WriteUInt64Array(_mtimecmp);
+            writer.EndSection();
+        }
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        lock (_lock)
+        {
+            reader.BeginSection("clint", 1);
+            reader.ReadBooleanArray(_msip);
+            reader.ReadBooleanArray(_timerAsserted);
+            reader.ReadUInt64Array(_mtimecmp);
+            reader.EndSection();
+            for (int hart = 0; hart < HartCount; hart++)
+            {
+                _softwareLines[hart].Set(_msip[hart]);
+                _timerLines[hart].Set(_timerAsserted[hart]);
+            }
         }
     }
 }

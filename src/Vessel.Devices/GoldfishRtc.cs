@@ -1,4 +1,5 @@
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices;
 
@@ -7,7 +8,7 @@ namespace Vessel.Devices;
 /// <c>drivers/rtc/rtc-goldfish.c</c>): nanoseconds since the Unix epoch from the host's wall clock plus an offset
 /// that guest writes adjust, and one alarm with an interrupt. Registers are 32-bit.
 /// </summary>
-public sealed class GoldfishRtc : IMmioDevice, IDisposable
+public sealed class GoldfishRtc : IMmioDevice, IDisposable, IStatefulDevice
 {
     public const ulong Size = 0x1000;
 
@@ -212,4 +213,42 @@ public sealed class GoldfishRtc : IMmioDevice, IDisposable
     }
 
     private void UpdateIrq() => _irq.Set(_irqEnabled && _interruptPending);
+
+    /// <summary>Saves the guest's offset from host wall time, so a restored guest keeps its clock setting and sees real time.</summary>
+    public void SaveState(StateWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.BeginSection("goldfish-rtc", 1);
+            writer.WriteInt64(_offsetNanoseconds);
+            writer.WriteUInt32(_latchedHigh);
+            writer.WriteUInt64(_alarm);
+            writer.WriteBoolean(_alarmRunning);
+            writer.WriteBoolean(_irqEnabled);
+            writer.WriteBoolean(_interruptPending);
+            writer.EndSection();
+        }
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        lock (_lock)
+        {
+            reader.BeginSection("goldfish-rtc", 1);
+            _offsetNanoseconds = reader.ReadInt64();
+            _latchedHigh = reader.ReadUInt32();
+            _alarm = reader.ReadUInt64();
+            bool running = reader.ReadBoolean();
+            _irqEnabled = reader.ReadBoolean();
+            _interruptPending = reader.ReadBoolean();
+            reader.EndSection();
+            StopAlarm();
+            if (running)
+            {
+                ArmAlarm();
+            }
+
+            UpdateIrq();
+        }
+    }
 }

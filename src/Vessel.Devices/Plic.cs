@@ -1,5 +1,6 @@
 using System.Numerics;
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices;
 
@@ -13,7 +14,7 @@ namespace Vessel.Devices;
 /// not claimed; a claim clears the pending bit and holds the gateway closed; completion reopens it, so a line still
 /// high is pending again. A line that drops before its claim stops being pending, as in QEMU.
 /// </remarks>
-public sealed class Plic : IMmioDevice
+public sealed class Plic : IMmioDevice, IStatefulDevice
 {
     public const int MaxSources = 1023;
     public const ulong Size = 0x60_0000;
@@ -312,5 +313,42 @@ public sealed class Plic : IMmioDevice
     private sealed class SourceLine(Plic plic, int source) : IInterruptLine
     {
         public void Set(bool asserted) => plic.SetLine(source, asserted);
+    }
+
+    public void SaveState(StateWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.BeginSection("plic", 1);
+            writer.WriteUInt32Array(_priority);
+            writer.WriteUInt32Array(_level);
+            writer.WriteUInt32Array(_pending);
+            writer.WriteUInt32Array(_claimed);
+            writer.WriteUInt32Array(_enable);
+            writer.WriteUInt32Array(_threshold);
+            writer.WriteBooleanArray(_outputAsserted);
+            writer.EndSection();
+        }
+    }
+
+    /// <summary>Restores every register and drives the context outputs to the saved levels.</summary>
+    public void LoadState(StateReader reader)
+    {
+        lock (_lock)
+        {
+            reader.BeginSection("plic", 1);
+            reader.ReadUInt32Array(_priority);
+            reader.ReadUInt32Array(_level);
+            reader.ReadUInt32Array(_pending);
+            reader.ReadUInt32Array(_claimed);
+            reader.ReadUInt32Array(_enable);
+            reader.ReadUInt32Array(_threshold);
+            reader.ReadBooleanArray(_outputAsserted);
+            reader.EndSection();
+            for (int context = 0; context < _outputs.Length; context++)
+            {
+                _outputs[context].Set(_outputAsserted[context]);
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices;
 
@@ -12,7 +13,7 @@ namespace Vessel.Devices;
 /// waits in a backlog of up to <see cref="BacklogLimit"/> bytes and moves into the 16-byte receive FIFO (1 byte
 /// with the FIFO off) as the guest drains it, so nothing is lost to overruns.
 /// </remarks>
-public sealed class Uart16550 : IMmioDevice
+public sealed class Uart16550 : IMmioDevice, IStatefulDevice
 {
     public const int BacklogLimit = 64 * 1024;
     public const int FifoSize = 16;
@@ -440,6 +441,61 @@ public sealed class Uart16550 : IMmioDevice
         {
             _irqAsserted = asserted;
             _irq.Set(asserted);
+        }
+    }
+
+    public void SaveState(StateWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.BeginSection("uart16550", 1);
+            writer.WriteInt32(_fifoCount);
+            for (int i = 0; i < _fifoCount; i++)
+            {
+                writer.WriteUInt16(_fifo[(_fifoHead + i) % FifoSize]);
+            }
+
+            writer.WriteInt32(_fifoHostBytes);
+            writer.WriteBytes([_ier, _lcr, _mcr, _fcr, _scr, _lsrErrors, _lastReceived]);
+            writer.WriteUInt16(_divisor);
+            writer.WriteBoolean(_thrInterruptPending);
+            writer.WriteBoolean(_irqAsserted);
+            writer.WriteBytes([.. _backlog]);
+            writer.EndSection();
+        }
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        lock (_lock)
+        {
+            reader.BeginSection("uart16550", 1);
+            int count = reader.ReadInt32();
+            reader.Require(count >= 0 && count <= FifoSize, $"receive FIFO count {count} is outside 0..{FifoSize}");
+            _fifoHead = 0;
+            _fifoCount = count;
+            for (int i = 0; i < count; i++)
+            {
+                _fifo[i] = reader.ReadUInt16();
+            }
+
+            _fifoHostBytes = reader.ReadInt32();
+            reader.Require(_fifoHostBytes >= 0 && _fifoHostBytes <= count, "host byte count exceeds the FIFO");
+            byte[] registers = reader.ReadBytes();
+            reader.Require(registers.Length == 7, "register block has the wrong size");
+            (_ier, _lcr, _mcr, _fcr, _scr, _lsrErrors, _lastReceived) =
+                (registers[0], registers[1], registers[2], registers[3], registers[4], registers[5], registers[6]);
+            _divisor = reader.ReadUInt16();
+            _thrInterruptPending = reader.ReadBoolean();
+            _irqAsserted = reader.ReadBoolean();
+            _backlog.Clear();
+            foreach (byte b in reader.ReadBytes())
+            {
+                _backlog.Enqueue(b);
+            }
+
+            reader.EndSection();
+            _irq.Set(_irqAsserted);
         }
     }
 }

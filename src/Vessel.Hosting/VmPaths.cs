@@ -18,4 +18,12 @@ public sealed class VmPaths(string stateDirectory, string name)
     public string WorkerLog => Path.Combine(Directory, "worker.log");
 
     public string ExitFile => Path.Combine(Directory, "exit.json");
+
+    /// <summary>Snapshot state files: <c>snapshots/&lt;id&gt;.state</c>.</summary>
+    public string SnapshotDirectory => Path.Combine(Directory, "snapshots");
+
+    public string SnapshotState(string id) => Path.Combine(SnapshotDirectory, id + ".state");
+
+    /// <summary>Left by a revert: the next worker start restores this snapshot instead of booting.</summary>
+    public string RestoreRequest => Path.Combine(Directory, "restore.json");
 }

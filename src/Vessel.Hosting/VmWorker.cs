@@ -5,7 +5,9 @@ using System.Text.Json;
 using Vessel.Hosting.GuestAgent;
 using Vessel.Images;
 using Vessel.Machine;
+using Vessel.Machine.Abstractions.State;
 using Vessel.Machine.Loading;
+using Vessel.Storage;
 
 namespace Vessel.Hosting;
 
@@ -60,9 +62,9 @@ public sealed class VmWorker(string stateDirectory, string name)
                 VirtMachine machine;
                 try
                 {
-                    machine = new VirtMachine(config, console.Write);
+                    machine = File.Exists(_paths.RestoreRequest) ? RestoreFromSnapshot(config, console.Write, log) : new VirtMachine(config, console.Write);
                 }
-                catch (Exception e) when (e is BootImageException or ElfFormatException or IOException)
+                catch (Exception e) when (e is BootImageException or ElfFormatException or IOException or MachineStateException or DiskImageException or JsonException)
                 {
                     return Exit(log, new WorkerExit("failed", 2, e.Message));
                 }
@@ -101,6 +103,50 @@ public sealed class VmWorker(string stateDirectory, string name)
             File.Delete(_paths.ControlSocket);
             File.Delete(_paths.PidFile);
         }
+    }
+
+    /// <summary>A revert: disks back to the snapshot, then the machine from its state file (RAM mapped copy-on-write).</summary>
+    private VirtMachine RestoreFromSnapshot(MachineConfiguration config, Action<byte> consoleOutput, TextWriter log)
+    {
+        var request = JsonSerializer.Deserialize<RestoreRequest>(File.ReadAllText(_paths.RestoreRequest), Json)
+            ?? throw new JsonException("empty restore request");
+        var clock = Stopwatch.StartNew();
+        VirtMachine.ApplyDiskSnapshots(config, request.Id);
+        var machine = VirtMachine.Restore(config, _paths.SnapshotState(request.Id), consoleOutput);
+        File.Delete(_paths.RestoreRequest); // only once it worked: a failed revert is retried or reported, never half-done
+        log.WriteLine($"vessel worker {name}: restored snapshot {request.Id} in {clock.Elapsed.TotalMilliseconds:F1} ms");
+        return machine;
+    }
+
+    private string Snapshot(string id, string path)
+    {
+        var machine = _machine ?? throw new InvalidOperationException("the VM is not running");
+        bool wasPaused = machine.IsPaused;
+        var clock = Stopwatch.StartNew();
+        machine.Pause();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            machine.SaveState(path);
+            try
+            {
+                machine.CreateDiskSnapshots(id);
+            }
+            catch
+            {
+                File.Delete(path);
+                throw;
+            }
+        }
+        finally
+        {
+            if (!wasPaused)
+            {
+                machine.Resume();
+            }
+        }
+
+        return JsonSerializer.Serialize(new { ok = true, milliseconds = clock.Elapsed.TotalMilliseconds }, Json);
     }
 
     private int Exit(TextWriter log, WorkerExit exit)
@@ -211,11 +257,13 @@ public sealed class VmWorker(string stateDirectory, string name)
 
     private string Handle(string line)
     {
-        string? command;
+        string? command, id, path;
         try
         {
             using var doc = JsonDocument.Parse(line);
-            command = doc.RootElement.TryGetProperty("command", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+            command = StringProperty(doc.RootElement, "command");
+            id = StringProperty(doc.RootElement, "id");
+            path = StringProperty(doc.RootElement, "path");
         }
         catch (JsonException e)
         {
@@ -231,17 +279,52 @@ public sealed class VmWorker(string stateDirectory, string name)
                     _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots);
                 return JsonSerializer.Serialize(new { ok = true, status }, Json);
             case "stats":
-                var running = _machine;
-                var (disks, nics) = _counters.Totals(running);
+                var current = _machine;
+                var (disks, nics) = _counters.Totals(current);
                 var stats = new WorkerStatistics(
-                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (running?.InstructionsRetired ?? 0), disks, nics);
+                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (current?.InstructionsRetired ?? 0), disks, nics);
                 return JsonSerializer.Serialize(new { ok = true, stats }, Json);
             case "stop":
                 _stopRequested = true;
                 _machine?.Stop();
                 return JsonSerializer.Serialize(new { ok = true }, Json);
+            case "pause" when _machine is { } running:
+                return running.Pause() ? Ok() : Error("the VM stopped while pausing");
+            case "resume" when _machine is { } running:
+                running.Resume();
+                return Ok();
+            case "pause" or "resume":
+                return Error("the VM is not running");
+            case "snapshot" when id is not null && path is not null:
+                try
+                {
+                    return Snapshot(id, path);
+                }
+                catch (Exception e) when (e is DiskImageException or IOException or InvalidOperationException or UnauthorizedAccessException or TimeoutException)
+                {
+                    return Error(e.Message);
+                }
+
+            case "delete-snapshot" when id is not null:
+                try
+                {
+                    _machine?.DeleteOpenDiskSnapshots(id);
+                    return Ok();
+                }
+                catch (Exception e) when (e is DiskImageException or IOException)
+                {
+                    return Error(e.Message);
+                }
+
             default:
-                return JsonSerializer.Serialize(new { ok = false, error = $"unknown command '{command}' (expected status, stats or stop)" }, Json);
+                return Error($"unknown command '{command}' or missing arguments (expected status, stats, stop, pause, resume, snapshot {{id, path}}, delete-snapshot {{id}})");
         }
     }
+
+    private static string Ok() => JsonSerializer.Serialize(new { ok = true }, Json);
+
+    private static string Error(string message) => JsonSerializer.Serialize(new { ok = false, error = message }, Json);
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

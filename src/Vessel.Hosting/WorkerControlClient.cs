@@ -12,6 +12,24 @@ public static class WorkerControlClient
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    public static async Task<bool> PauseAsync(string socketPath, TimeSpan timeout) => await SendAsync(socketPath, "pause", timeout) is not null;
+
+    public static async Task<bool> ResumeAsync(string socketPath, TimeSpan timeout) => await SendAsync(socketPath, "resume", timeout) is not null;
+
+    /// <summary>Pauses the VM, writes its state to <paramref name="statePath"/> and snapshots its disks as <paramref name="id"/>; the error text on failure.</summary>
+    public static async Task<string?> SnapshotAsync(string socketPath, string id, string statePath, TimeSpan timeout) =>
+        ErrorOf(await SendRequestAsync(socketPath, new { command = "snapshot", id, path = statePath }, timeout));
+
+    /// <summary>Drops internal snapshot <paramref name="id"/> from the running VM's disks; the error text on failure.</summary>
+    public static async Task<string?> DeleteSnapshotAsync(string socketPath, string id, TimeSpan timeout) =>
+        ErrorOf(await SendRequestAsync(socketPath, new { command = "delete-snapshot", id }, timeout));
+
+    private static string? ErrorOf(JsonElement? reply) => reply is not { } r
+        ? "the VM's worker did not answer"
+        : r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True
+            ? null
+            : r.TryGetProperty("error", out var e) ? e.GetString() : "the worker refused without saying why";
+
     public static async Task<WorkerStatus?> StatusAsync(string socketPath, TimeSpan timeout)
     {
         var reply = await SendAsync(socketPath, "status", timeout);
@@ -27,7 +45,11 @@ public static class WorkerControlClient
     public static async Task<bool> StopAsync(string socketPath, TimeSpan timeout) => await SendAsync(socketPath, "stop", timeout) is not null;
 
     /// <summary>Sends one command; null when the worker does not answer in time or cannot be reached.</summary>
-    public static async Task<JsonElement?> SendAsync(string socketPath, string command, TimeSpan timeout)
+    public static Task<JsonElement?> SendAsync(string socketPath, string command, TimeSpan timeout) =>
+        SendOkAsync(socketPath, new { command }, timeout);
+
+    /// <summary>Sends a command with arguments (e.g. <c>{"command":"snapshot","id":…}</c>); returns the whole reply, ok or not.</summary>
+    public static async Task<JsonElement?> SendRequestAsync(string socketPath, object request, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -35,8 +57,8 @@ public static class WorkerControlClient
         {
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cts.Token);
             await using var stream = new NetworkStream(socket, ownsSocket: false);
-            byte[] request = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { command }, Json) + "\n");
-            await stream.WriteAsync(request, cts.Token);
+            byte[] bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, Json) + "\n");
+            await stream.WriteAsync(bytes, cts.Token);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             string? line = await reader.ReadLineAsync(cts.Token);
             if (line is null)
@@ -45,11 +67,22 @@ public static class WorkerControlClient
             }
 
             using var doc = JsonDocument.Parse(line);
-            return doc.RootElement.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True ? doc.RootElement.Clone() : null;
+            return doc.RootElement.Clone();
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or JsonException)
         {
             return null;
         }
+    }
+
+    private static async Task<JsonElement?> SendOkAsync(string socketPath, object request, TimeSpan timeout)
+    {
+        if (await SendRequestAsync(socketPath, request, timeout) is { } reply
+            && reply.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
+        {
+            return reply;
+        }
+
+        return null;
     }
 }

@@ -13,6 +13,7 @@ public sealed unsafe class GuestMemory : IDisposable
     public const ulong PageSize = 1UL << PageShift;
 
     private byte* _host;
+    private bool _mapped;
 
     public GuestMemory(ulong baseAddress, ulong size)
     {
@@ -30,6 +31,55 @@ public sealed unsafe class GuestMemory : IDisposable
         Size = size;
         _host = (byte*)NativeMemory.AllocZeroed((nuint)size);
     }
+
+    private GuestMemory(ulong baseAddress, ulong size, byte* host)
+    {
+        BaseAddress = baseAddress;
+        Size = size;
+        _host = host;
+        _mapped = true;
+    }
+
+    /// <summary>
+    /// RAM mapped copy-on-write (mmap MAP_PRIVATE) from <paramref name="size"/> bytes of <paramref name="path"/> at
+    /// <paramref name="offset"/>: restoring a snapshot costs only the pages the guest touches, and the file is never
+    /// written. Holes in a sparse file read as zero pages.
+    /// </summary>
+    public static GuestMemory MapPrivate(ulong baseAddress, ulong size, string path, long offset)
+    {
+        if (size == 0 || (size & (PageSize - 1)) != 0 || (offset & (long)(PageSize - 1)) != 0)
+        {
+            throw new ArgumentException($"RAM size {size} and file offset {offset} must be multiples of {PageSize}.", nameof(size));
+        }
+
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        if (RandomAccess.GetLength(file) < offset + (long)size)
+        {
+            throw new IOException($"{path} is shorter than the {size >> 20} MiB of RAM it should hold.");
+        }
+
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            var copy = new GuestMemory(baseAddress, size);
+            RandomAccess.Read(file, new Span<byte>(copy._host, checked((int)Math.Min(size, int.MaxValue))), offset);
+            return copy;
+        }
+
+        const int ProtReadWrite = 3, MapPrivate = 2;
+        void* host = Mmap(null, (nuint)size, ProtReadWrite, MapPrivate, (int)file.DangerousGetHandle(), offset);
+        if (host == (void*)-1)
+        {
+            throw new IOException($"cannot map {path}: error {Marshal.GetLastPInvokeError()}.");
+        }
+
+        return new GuestMemory(baseAddress, size, (byte*)host);
+    }
+
+    [DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static extern void* Mmap(void* address, nuint length, int protection, int flags, int fd, long offset);
+
+    [DllImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static extern int Munmap(void* address, nuint length);
 
     public ulong BaseAddress { get; }
 
@@ -76,7 +126,12 @@ public sealed unsafe class GuestMemory : IDisposable
 
     public void Dispose()
     {
-        if (_host != null)
+        if (_host != null && _mapped)
+        {
+            _ = Munmap(_host, (nuint)Size);
+            _host = null;
+        }
+        else if (_host != null)
         {
             NativeMemory.Free(_host);
             _host = null;

@@ -14,6 +14,8 @@ public sealed class MachineClock
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private long _offset;
     private long _deterministicTicks;
+    private bool _frozen;
+    private ulong _frozenAt;
 
     public MachineClock(bool deterministic = false, ulong frequency = DefaultFrequency)
     {
@@ -30,6 +32,11 @@ public sealed class MachineClock
     {
         get
         {
+            if (Volatile.Read(ref _frozen))
+            {
+                return Volatile.Read(ref _frozenAt);
+            }
+
             long ticks = Deterministic
                 ? Volatile.Read(ref _deterministicTicks)
                 : (long)((UInt128)(ulong)(Stopwatch.GetTimestamp() - _startTimestamp) * Frequency / (ulong)Stopwatch.Frequency);
@@ -40,9 +47,38 @@ public sealed class MachineClock
     /// <summary>Sets mtime (a guest write to the mtime register) by shifting the offset.</summary>
     public void Set(ulong value)
     {
+        if (Volatile.Read(ref _frozen))
+        {
+            Volatile.Write(ref _frozenAt, value);
+            return;
+        }
+
         Volatile.Write(ref _offset, 0);
         Volatile.Write(ref _offset, (long)(value - Now));
     }
+
+    /// <summary>Stops time (a paused machine): the guest must see no time pass while it is paused.</summary>
+    public void Freeze()
+    {
+        if (!_frozen)
+        {
+            Volatile.Write(ref _frozenAt, Now);
+            Volatile.Write(ref _frozen, true);
+        }
+    }
+
+    /// <summary>Lets time run again from where <see cref="Freeze"/> stopped it.</summary>
+    public void Thaw()
+    {
+        if (_frozen)
+        {
+            ulong at = _frozenAt;
+            Volatile.Write(ref _frozen, false);
+            Set(at);
+        }
+    }
+
+    public bool IsFrozen => Volatile.Read(ref _frozen);
 
     /// <summary>Advances deterministic time; ignored for the host-clocked mode.</summary>
     public void Advance(ulong ticks)

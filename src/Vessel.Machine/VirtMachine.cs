@@ -15,7 +15,7 @@ namespace Vessel.Machine;
 /// A QEMU-<c>virt</c>-compatible machine: RAM, harts (one host thread each), CLINT, PLIC, UART, RTC and the
 /// test finisher, booted through OpenSBI <c>fw_dynamic</c> exactly as QEMU does.
 /// </summary>
-public sealed class VirtMachine : IDisposable
+public sealed partial class VirtMachine : IDisposable
 {
     private const long SliceInstructions = 50_000;
     private static readonly TimeSpan MaxPark = TimeSpan.FromMilliseconds(50);
@@ -34,6 +34,7 @@ public sealed class VirtMachine : IDisposable
     private readonly List<IBlockBackend> _disks = [];
     private readonly List<int> _virtioSlots = [];
     private readonly List<IVirtioDevice> _virtioDevices = [];
+    private readonly List<VirtioMmioTransport> _transports = [];
     private readonly List<IEthernetPort> _ports = [];
     private readonly ManualResetEventSlim _finished = new(false);
     private readonly Stopwatch _uptime = new();
@@ -43,6 +44,12 @@ public sealed class VirtMachine : IDisposable
     private string? _failure;
 
     public VirtMachine(MachineConfiguration config, Action<byte> consoleOutput)
+        : this(config, consoleOutput, null)
+    {
+    }
+
+    /// <summary>With <paramref name="restoredRam"/> (a snapshot's RAM) nothing is loaded: the caller loads the saved state.</summary>
+    private VirtMachine(MachineConfiguration config, Action<byte> consoleOutput, GuestMemory? restoredRam)
     {
         if (config.Validate() is { } problem)
         {
@@ -51,7 +58,7 @@ public sealed class VirtMachine : IDisposable
 
         _config = config;
         Clock = new MachineClock();
-        _ram = new GuestMemory(VirtMemoryMap.RamBase, config.MemorySize);
+        _ram = restoredRam ?? new GuestMemory(VirtMemoryMap.RamBase, config.MemorySize);
         Bus = new SystemBus();
         _harts = new Hart[config.CpuCount];
         for (int i = 0; i < _harts.Length; i++)
@@ -143,7 +150,10 @@ public sealed class VirtMachine : IDisposable
             AddVirtioDevice(new VirtioEntropy(_ram));
         }
 
-        LoadImages();
+        if (restoredRam is null)
+        {
+            LoadImages();
+        }
     }
 
     public MachineClock Clock { get; }
@@ -185,6 +195,7 @@ public sealed class VirtMachine : IDisposable
         var transport = new VirtioMmioTransport(device, _ram, _plic.GetSourceLine(VirtMemoryMap.VirtioIrq(slot)));
         Bus.Map(VirtMemoryMap.VirtioBase + ((ulong)slot * VirtMemoryMap.VirtioStride), VirtMemoryMap.VirtioStride, transport);
         _virtioSlots.Add(slot);
+        _transports.Add(transport);
         _virtioDevices.Add(device);
     }
 
@@ -241,6 +252,11 @@ public sealed class VirtMachine : IDisposable
     public MachineExitReason Run(CancellationToken cancellationToken = default)
     {
         _uptime.Start();
+        Volatile.Write(ref _running, true);
+        if (!_pauseRequested)
+        {
+            Clock.Thaw(); // a restored machine's clock waits at the saved mtime until it runs
+        }
         var threads = new Thread[_harts.Length];
         for (int i = 0; i < _harts.Length; i++)
         {
@@ -265,6 +281,7 @@ public sealed class VirtMachine : IDisposable
         }
 
         _uptime.Stop();
+        Volatile.Write(ref _running, false);
         return _exitReason;
     }
 
@@ -276,6 +293,7 @@ public sealed class VirtMachine : IDisposable
         {
             while (!_stopping)
             {
+                ParkWhilePaused();
                 _clint.PollTimer(index);
                 long sliceStart = throttle is null ? 0 : Stopwatch.GetTimestamp();
                 var result = hart.Run(SliceInstructions);
@@ -341,6 +359,7 @@ public sealed class VirtMachine : IDisposable
             hart.Stop();
         }
 
+        ReleasePausedHarts();
         _finished.Set();
     }
 

@@ -190,4 +190,19 @@ public sealed class PhysicalMemoryProtection
 
         _activeEntries = n;
     }
+
+    public void SaveState(Vessel.Machine.Abstractions.State.StateWriter writer)
+    {
+        writer.WriteBytes(_config);
+        writer.WriteUInt64Array(_address);
+    }
+
+    public void LoadState(Vessel.Machine.Abstractions.State.StateReader reader)
+    {
+        byte[] config = reader.ReadBytes();
+        reader.Require(config.Length == EntryCount, $"{config.Length} PMP entries where this hart has {EntryCount}");
+        config.CopyTo(_config, 0);
+        reader.ReadUInt64Array(_address);
+        RecountActive();
+    }
 }

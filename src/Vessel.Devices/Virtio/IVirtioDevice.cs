@@ -1,3 +1,4 @@
+using Vessel.Machine.Abstractions.State;
 namespace Vessel.Devices.Virtio;
 
 /// <summary>A virtio device type behind the MMIO transport (virtio 1.2 ch. 5): its ID, features, queues and config.</summary>
@@ -25,6 +26,16 @@ public interface IVirtioDevice
 
     /// <summary>Gives the device its transport, for devices that have input of their own (network, console).</summary>
     void Connect(IVirtqueueRunner runner)
+    {
+    }
+
+    /// <summary>Writes the device's own state (beyond what the transport holds); a stateless device writes nothing.</summary>
+    void SaveState(StateWriter writer)
+    {
+    }
+
+    /// <summary>Reads what <see cref="SaveState"/> wrote; runs after the transport re-activated the device.</summary>
+    void LoadState(StateReader reader)
     {
     }
 }

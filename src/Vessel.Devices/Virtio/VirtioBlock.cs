@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Vessel.Devices.RateLimiting;
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 using Vessel.Storage;
 
 namespace Vessel.Devices.Virtio;
@@ -416,5 +417,14 @@ public sealed class VirtioBlock : IVirtioDevice, IDisposable
         }
 
         return span;
+    }
+
+    /// <summary>The disk contents are the disk's own snapshot; the state records the capacity the guest saw, to catch a swapped disk.</summary>
+    public void SaveState(StateWriter writer) => writer.WriteUInt64(_backend.Size);
+
+    public void LoadState(StateReader reader)
+    {
+        ulong size = reader.ReadUInt64();
+        reader.Require(size == _backend.Size, $"the disk was {size} bytes when saved but is {_backend.Size} bytes now");
     }
 }

@@ -1,4 +1,5 @@
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices.Virtio;
 
@@ -164,5 +165,32 @@ public sealed class VirtioConsole : IVirtioDevice
         }
 
         return span;
+    }
+
+    /// <summary>Saves host input the guest has not read yet.</summary>
+    public void SaveState(StateWriter writer)
+    {
+        lock (_inputLock)
+        {
+            byte[] pending = new byte[_inputCount];
+            for (int i = 0; i < _inputCount; i++)
+            {
+                pending[i] = _input[(_inputStart + i) % _input.Length];
+            }
+
+            writer.WriteBytes(pending);
+        }
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        byte[] pending = reader.ReadBytes();
+        reader.Require(pending.Length <= _input.Length, $"{pending.Length} bytes of input exceed the {_input.Length}-byte backlog");
+        lock (_inputLock)
+        {
+            pending.CopyTo(_input, 0);
+            _inputStart = 0;
+            _inputCount = pending.Length;
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices.Virtio;
 
@@ -8,7 +9,7 @@ namespace Vessel.Devices.Virtio;
 /// notification, interrupt status/acknowledge, device status and the config window at 0x100. A driver that
 /// breaks the queue rules gets DEVICE_NEEDS_RESET and a config-change interrupt; the host is never at risk.
 /// </summary>
-public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner
+public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner, IStatefulDevice
 {
     private const uint Magic = 0x7472_6976; // "virt"
     private const uint VendorId = 0x554D_4551; // "QEMU", as QEMU's devices report
@@ -311,4 +312,67 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner
     }
 
     private void UpdateIrq() => _irq.Set(_interruptStatus != 0);
+
+    /// <summary>Saves the transport registers (status, features, selectors), every queue and then the device's own state.</summary>
+    public void SaveState(StateWriter writer)
+    {
+        lock (_lock)
+        {
+            writer.BeginSection($"virtio-mmio:{_device.DeviceId}", 1);
+            writer.WriteUInt32(_deviceFeaturesSelect);
+            writer.WriteUInt32(_driverFeaturesSelect);
+            writer.WriteUInt64(_driverFeatures);
+            writer.WriteUInt32(_queueSelect);
+            writer.WriteUInt32(_interruptStatus);
+            writer.WriteUInt32(_status);
+            writer.WriteUInt32(_configGeneration);
+            writer.WriteString(NeedsResetReason ?? "");
+            writer.WriteInt32(_queues.Length);
+            foreach (var q in _queues)
+            {
+                q.SaveState(writer);
+            }
+
+            writer.BeginSection("device", 1);
+            _device.SaveState(writer);
+            writer.EndSection();
+            writer.EndSection();
+        }
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        lock (_lock)
+        {
+            reader.BeginSection($"virtio-mmio:{_device.DeviceId}", 1);
+            _deviceFeaturesSelect = reader.ReadUInt32();
+            _driverFeaturesSelect = reader.ReadUInt32();
+            _driverFeatures = reader.ReadUInt64();
+            _queueSelect = reader.ReadUInt32();
+            _interruptStatus = reader.ReadUInt32();
+            _status = reader.ReadUInt32();
+            _configGeneration = reader.ReadUInt32();
+            string reason = reader.ReadString();
+            NeedsResetReason = reason.Length == 0 ? null : reason;
+            int queues = reader.ReadInt32();
+            reader.Require(queues == _queues.Length, $"{queues} queues where this device has {_queues.Length}");
+            foreach (var q in _queues)
+            {
+                q.LoadState(reader);
+            }
+
+            // The device forgets what it had and is activated as the driver left it (§3.1.1 DRIVER_OK).
+            _device.Reset();
+            if ((_status & StatusDriverOk) != 0)
+            {
+                _device.Activate(_driverFeatures);
+            }
+
+            reader.BeginSection("device", 1);
+            _device.LoadState(reader);
+            reader.EndSection();
+            reader.EndSection();
+            UpdateIrq();
+        }
+    }
 }

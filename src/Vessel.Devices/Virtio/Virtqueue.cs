@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vessel.Machine.Abstractions;
+using Vessel.Machine.Abstractions.State;
 
 namespace Vessel.Devices.Virtio;
 
@@ -221,4 +222,33 @@ public sealed class Virtqueue
     private void Write16(ulong a, ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(Bytes(a, 2), v);
 
     private void Write32(ulong a, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(Bytes(a, 4), v);
+
+    public void SaveState(StateWriter writer)
+    {
+        writer.WriteUInt16(Size);
+        writer.WriteBoolean(Ready);
+        writer.WriteUInt64(DescriptorTable);
+        writer.WriteUInt64(AvailableRing);
+        writer.WriteUInt64(UsedRing);
+        writer.WriteBoolean(EventIndex);
+        writer.WriteBoolean(IndirectDescriptors);
+        writer.WriteUInt16(_lastAvailable);
+        writer.WriteUInt16(_usedIndex);
+        writer.WriteUInt16(_lastNotifiedUsed);
+    }
+
+    public void LoadState(StateReader reader)
+    {
+        Size = reader.ReadUInt16();
+        reader.Require(Size <= MaxSize, $"queue size {Size} exceeds the maximum {MaxSize}");
+        Ready = reader.ReadBoolean();
+        DescriptorTable = reader.ReadUInt64();
+        AvailableRing = reader.ReadUInt64();
+        UsedRing = reader.ReadUInt64();
+        EventIndex = reader.ReadBoolean();
+        IndirectDescriptors = reader.ReadBoolean();
+        _lastAvailable = reader.ReadUInt16();
+        _usedIndex = reader.ReadUInt16();
+        _lastNotifiedUsed = reader.ReadUInt16();
+    }
 }
