@@ -181,7 +181,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             FirmwarePath = firmware,
             KernelPath = kernel,
             InitrdPath = initrd,
-            CommandLine = definition.CommandLine,
+            CommandLine = definition.CommandLine + " vessel.agent=1", // the kit's init starts the agent only when asked
             Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly, d.RateLimit))],
             VirtioConsole = true, // the guest agent's channel (hvc0) for vessel vm exec
         };

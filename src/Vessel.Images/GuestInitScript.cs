@@ -35,6 +35,8 @@ public static class GuestInitScript
         #   vessel.init=CMD    run CMD (quote it with '...' or "..." if it has spaces) before the interactive shell
         #   vessel.poweroff=1  power off once vessel.init's command has finished
         #   vessel.dhcp=1      configure eth0 by DHCP (udhcpc, in the background)
+        #   vessel.agent=1     serve the guest agent ('vessel vm exec') on /dev/hvc0; off by default so that
+        #                      a plain 'vessel run --virtio-console' leaves the port to the guest's own programs
         #   root=DEV [rw] [rootfstype=T] [init=PATH]  mount DEV and switch_root to it (its /sbin/init runs
         #                      instead of the shell below; vessel.init is then ignored)
         export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM="${TERM:-linux}"
@@ -109,16 +111,17 @@ public static class GuestInitScript
             fi
         fi
 
-        # The guest agent serves 'vessel vm exec' over the virtio-console port; busybox init restarts it if it dies.
+        # The guest agent (vessel.agent=1) serves 'vessel vm exec' over the virtio-console port; busybox init restarts it.
         # The port's node appears while virtio_console probes, so wait briefly when the device is there.
-        if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+        agent=$(vessel_param vessel.agent)
+        if [ "$agent" = 1 ] && grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
             tries=0
             while [ ! -c /dev/hvc0 ] && [ "$tries" -lt 20 ]; do
                 sleep 0.1
                 tries=$((tries + 1))
             done
         fi
-        if [ -c /dev/hvc0 ] && [ -x /sbin/vessel-agent ]; then
+        if [ "$agent" = 1 ] && [ -c /dev/hvc0 ] && [ -x /sbin/vessel-agent ]; then
             echo "::respawn:/sbin/vessel-agent /dev/hvc0" >>/etc/inittab
         fi
 

@@ -19,7 +19,7 @@ public sealed class GuestAgentInitramfsTests
         Assert.Equal(agent, byName["sbin/vessel-agent"].Data);
         Assert.Equal(0x1EDu, byName["sbin/vessel-agent"].Permissions);
         string init = byName["init"].Text;
-        Assert.Contains("[ -c /dev/hvc0 ] && [ -x /sbin/vessel-agent ]", init, StringComparison.Ordinal);
+        Assert.Contains("[ \"$agent\" = 1 ] && [ -c /dev/hvc0 ] && [ -x /sbin/vessel-agent ]", init, StringComparison.Ordinal);
         Assert.Contains("::respawn:/sbin/vessel-agent /dev/hvc0", init, StringComparison.Ordinal);
         Assert.True(init.IndexOf("vessel-agent", StringComparison.Ordinal) < init.IndexOf("exec /bin/busybox init", StringComparison.Ordinal));
     }
