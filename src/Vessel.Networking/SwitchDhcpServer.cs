@@ -289,21 +289,8 @@ internal sealed class SwitchDhcpServer
             Malformed++;
             return true;
         }
-        reply = new byte[EthernetHeaderLength + 28];
-        Span<byte> r = reply;
-        senderMac.Write(r);
-        serverMac.Write(r[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(r[12..], EtherTypeArp);
-        Span<byte> a = r[EthernetHeaderLength..];
-        BinaryPrimitives.WriteUInt16BigEndian(a, 1);
-        BinaryPrimitives.WriteUInt16BigEndian(a[2..], EtherTypeIpv4);
-        a[4] = 6;
-        a[5] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(a[6..], 2);
-        serverMac.Write(a[8..]);
-        BinaryPrimitives.WriteUInt32BigEndian(a[14..], Settings.ServerValue);
-        senderMac.Write(a[18..]);
-        arp.Slice(14, 4).CopyTo(a[24..]);
+        reply = new byte[ArpReply.FrameLength];
+        ArpReply.Write(reply, serverMac, Settings.ServerValue, senderMac, BinaryPrimitives.ReadUInt32BigEndian(arp[14..]));
         return true;
     }
 }

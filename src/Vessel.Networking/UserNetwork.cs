@@ -279,24 +279,11 @@ public sealed class UserNetwork : IEthernetPort
         {
             return;
         }
-        byte[] reply = ArrayPool<byte>.Shared.Rent(42);
+        byte[] reply = ArrayPool<byte>.Shared.Rent(ArpReply.FrameLength);
         try
         {
-            Span<byte> r = reply.AsSpan(0, 42);
-            MacAddress ownMac = UserNetworkAddresses.MacFor(targetIp);
-            senderMac.Write(r);
-            ownMac.Write(r[6..]);
-            BinaryPrimitives.WriteUInt16BigEndian(r[12..], EtherTypeArp);
-            Span<byte> a = r[EthernetHeaderLength..];
-            BinaryPrimitives.WriteUInt16BigEndian(a, 1);
-            BinaryPrimitives.WriteUInt16BigEndian(a[2..], EtherTypeIpv4);
-            a[4] = 6;
-            a[5] = 4;
-            BinaryPrimitives.WriteUInt16BigEndian(a[6..], 2);
-            ownMac.Write(a[8..]);
-            BinaryPrimitives.WriteUInt32BigEndian(a[14..], targetIp);
-            senderMac.Write(a[18..]);
-            BinaryPrimitives.WriteUInt32BigEndian(a[24..], senderIp);
+            Span<byte> r = reply.AsSpan(0, ArpReply.FrameLength);
+            ArpReply.Write(r, UserNetworkAddresses.MacFor(targetIp), targetIp, senderMac, senderIp);
             Deliver(r);
         }
         finally
