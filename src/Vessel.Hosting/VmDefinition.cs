@@ -2,7 +2,7 @@ namespace Vessel.Hosting;
 
 /// <summary>
 /// A validated VM definition as stored in the registry. Null kernel means the default guest kit (its kernel,
-/// firmware and initramfs). <see cref="Nics"/> is kept for the networking work and not yet used by the worker.
+/// firmware and initramfs). <see cref="Nics"/> use <c>vessel run --net</c>'s syntax, each pinned to its MAC.
 /// </summary>
 public sealed record VmDefinition
 {

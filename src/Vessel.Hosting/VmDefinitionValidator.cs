@@ -82,6 +82,7 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
             disks.Add(disk with { Path = path });
         }
 
+        var nics = ValidateNics(request.Nics, Add);
         if (!RestartPolicyNames.TryParse(request.RestartPolicy, out var policy))
         {
             Add("restartPolicy", $"unknown restart policy '{request.RestartPolicy}' (expected no, on-failure or always).");
@@ -103,13 +104,52 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
             Firmware = firmware,
             CommandLine = request.CommandLine ?? "console=ttyS0",
             Disks = disks,
-            Nics = request.Nics ?? [],
+            Nics = nics,
             RestartPolicy = policy,
             AllowOvercommit = request.AllowOvercommit ?? false,
             CpuWeight = request.CpuWeight ?? VmCpuControls.DefaultWeight,
             CpuCapPercent = request.CpuCapPercent,
             CreatedAt = DateTimeOffset.UtcNow,
         };
+    }
+
+    /// <summary>
+    /// NICs use <c>vessel run --net</c>'s syntax. Like QEMU and <c>vessel run</c>, a VM that names none gets one
+    /// user-mode NAT NIC; <c>none</c> alone means no NIC. Every NIC is pinned to a MAC here (a random one in
+    /// 52:54:00 unless given), so the guest sees the same address on every start and after a revert.
+    /// </summary>
+    private static List<string> ValidateNics(IReadOnlyList<string>? requested, Action<string, string> add)
+    {
+        IReadOnlyList<string> specs = requested is null || requested.Count == 0 ? ["user"] : requested;
+        if (specs.Contains("none"))
+        {
+            if (specs.Count > 1)
+            {
+                add("nics", "'none' means no NIC and cannot be combined with other NICs.");
+            }
+
+            return [];
+        }
+
+        var nics = new List<string>();
+        foreach (var (spec, i) in specs.Select((s, i) => (s, i)))
+        {
+            var nic = NetworkInterfaceConfiguration.Parse(spec ?? string.Empty, out string? error);
+            if (nic is null)
+            {
+                add($"nics[{i}]", (error ?? "bad NIC") + ".");
+                continue;
+            }
+
+            if (nic.PcapPath is { } pcap && !Path.IsPathFullyQualified(pcap))
+            {
+                add($"nics[{i}]", $"--net {spec}: pcap={pcap} must be an absolute path (the worker does not run in your directory).");
+            }
+
+            nics.Add(spec!.Contains("mac=", StringComparison.OrdinalIgnoreCase) ? spec : $"{spec},mac={nic.MacText}");
+        }
+
+        return nics;
     }
 
     private static string? CheckFile(string field, string? path, Action<string, string> add)

@@ -39,7 +39,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                 ?? throw new JsonException("empty definition");
             config = ToMachineConfiguration(definition, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or GuestKitException)
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or GuestKitException or VmValidationException)
         {
             return Exit(log, new WorkerExit("failed", 2, $"cannot load the VM definition: {e.Message}"));
         }
@@ -181,11 +181,26 @@ public sealed class VmWorker(string stateDirectory, string name)
             FirmwarePath = firmware,
             KernelPath = kernel,
             InitrdPath = initrd,
-            CommandLine = definition.CommandLine + " vessel.agent=1", // the kit's init starts the agent only when asked
+            CommandLine = KitCommandLine(definition),
             Disks = [.. definition.Disks.Select(d => new DiskConfiguration(d.Path, d.Format, d.ReadOnly, d.RateLimit))],
+            Nics = [.. definition.Nics.Select(ParseNic)],
             VirtioConsole = true, // the guest agent's channel (hvc0) for vessel vm exec
         };
     }
+
+    /// <summary>
+    /// The kit's init starts the guest agent only when asked (vessel.agent=1) and configures eth0 by DHCP only with
+    /// vessel.dhcp=1, which <c>vessel run</c> also adds whenever a VM on the default command line has a NIC.
+    /// </summary>
+    private static string KitCommandLine(VmDefinition definition)
+    {
+        string line = definition.CommandLine + " vessel.agent=1";
+        return definition.Nics.Count > 0 && !line.Contains("vessel.dhcp=", StringComparison.Ordinal) ? line + " vessel.dhcp=1" : line;
+    }
+
+    private static NetworkInterfaceConfiguration ParseNic(string spec) =>
+        NetworkInterfaceConfiguration.Parse(spec, out string? error)
+            ?? throw new VmValidationException(new Dictionary<string, string[]> { ["nics"] = [error ?? spec] });
 
     private Socket ServeControl()
     {

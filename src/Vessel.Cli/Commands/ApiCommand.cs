@@ -49,6 +49,11 @@ public abstract class ApiCommand<TSettings> : AsyncCommand<TSettings>
             table.AddRow("disk", Markup.Escape($"{disk.GetProperty("path").GetString()} ({disk.GetProperty("format").GetString() ?? "auto"}{(disk.GetProperty("readOnly").GetBoolean() ? ", read-only" : string.Empty)})"));
         }
 
+        foreach (var nic in d.GetProperty("nics").EnumerateArray())
+        {
+            table.AddRow("nic", Markup.Escape(nic.GetString()!));
+        }
+
         table.AddRow("restart", d.GetProperty("restartPolicy").GetString()!);
         table.AddRow("restarts", vm.GetProperty("restarts").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("console", Markup.Escape(vm.GetProperty("consoleSocket").GetString()!));

@@ -43,8 +43,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Kernel command line.")]
         public string? Append { get; init; }
 
-        [CommandOption("--disk <FILE[,format=FMT][,readonly=on][,iothread=on]>")]
-        [Description("Attach a virtio-blk disk (repeatable; the first is /dev/vda). Format is detected from content; iothread=on runs its requests on a thread of its own.")]
+        [CommandOption("--disk <SPEC>")]
+        [Description("Attach a virtio-blk disk (repeatable; the first is /dev/vda): FILE[[,format=FMT]][[,readonly=on]][[,iothread=on]][[,bps=RATE]][[,iops=N]]. Format is detected from content; iothread=on runs its requests on a thread of its own; bps=/iops= (and bps_burst=/iops_burst=) limit its I/O.")]
         public string[] Disks { get; init; } = [];
 
         [CommandOption("--net <BACKEND>")]

@@ -31,9 +31,13 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
         [Description("Kernel command line (default console=ttyS0).")]
         public string? Append { get; init; }
 
-        [CommandOption("--disk <FILE[,format=FMT][,readonly=on][,bps=RATE][,iops=N]>")]
-        [Description("A virtio-blk disk (repeatable); bps=/iops= (and bps_burst=/iops_burst=) limit its I/O.")]
+        [CommandOption("--disk <SPEC>")]
+        [Description("A virtio-blk disk (repeatable): FILE[[,format=FMT]][[,readonly=on]][[,bps=RATE]][[,iops=N]]; bps=/iops= (and bps_burst=/iops_burst=) limit its I/O.")]
         public string[] Disks { get; init; } = [];
+
+        [CommandOption("--net <BACKEND>")]
+        [Description("A virtio-net NIC (repeatable), as on 'vessel run': user[[,hostfwd=tcp:127.0.0.1:8080-:80]] (NAT, the default), switch:NAME[[,dhcp=on]], tap:IFNAME, or none; per-NIC mac=, pcap=FILE, bps=, pps=.")]
+        public string[] Nets { get; init; } = [];
 
         [CommandOption("--restart <POLICY>")]
         [Description("no, on-failure or always.")]
@@ -51,6 +55,10 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
         [Description("Most CPU per vCPU, in percent of one host core (1-100).")]
         public int? CpuCap { get; init; }
     }
+
+    /// <summary>The worker does not run in the caller's directory, so a relative capture file is made absolute here.</summary>
+    private static string AbsolutePcap(string nic) =>
+        string.Join(',', nic.Split(',').Select(p => p.StartsWith("pcap=", StringComparison.Ordinal) && p.Length > 5 ? "pcap=" + Path.GetFullPath(p[5..]) : p));
 
     protected override async Task<int> RunAsync(VesselApiClient client, Settings settings, CancellationToken cancellationToken)
     {
@@ -70,6 +78,7 @@ public sealed class VmCreateCommand : ApiCommand<VmCreateCommand.Settings>
             Initrd = settings.Initrd is null ? null : Path.GetFullPath(settings.Initrd),
             CommandLine = settings.Append,
             Disks = disks,
+            Nics = settings.Nets.Length == 0 ? null : [.. settings.Nets.Select(AbsolutePcap)],
             RestartPolicy = settings.Restart,
             AllowOvercommit = settings.AllowOvercommit ? true : null,
             CpuWeight = settings.CpuWeight,
