@@ -30,7 +30,7 @@ app.Configure(config =>
         vm.AddCommand<VmKillCommand>("kill").WithDescription("SIGKILL a VM's worker (no restart).");
         vm.AddCommand<VmDeleteCommand>("delete").WithDescription("Delete a stopped VM's definition (disk images stay).");
         vm.AddCommand<VmConsoleCommand>("console").WithDescription("Attach to a running VM's serial console (Ctrl-A D detaches).");
-        vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history.");
+        vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history; --follow streams new events.");
         vm.AddCommand<VmExecCommand>("exec").WithDescription("Run a command in the guest through its agent; exits with the command's status.")
             .WithExample("vm", "exec", "demo", "--", "uname", "-a");
         vm.AddCommand<VmCloneCommand>("clone").WithDescription("Clone a stopped VM: full (disks copied) or --linked (qcow2 overlays); new name and MACs.")
