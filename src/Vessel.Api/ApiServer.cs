@@ -43,7 +43,10 @@ public static class ApiServer
         builder.Services.AddSingleton(supervisor);
         builder.Services.AddSingleton<VmStatisticsCollector>();
         builder.Services.AddSingleton<VesselMetrics>();
-        builder.Services.AddSingleton(new VmSnapshotService(supervisor, new VmSnapshotStore(Path.Combine(supervisor.StateDirectory, "vessel.db"))));
+
+        // Made by the container (not passed in as instances) so the host disposes the store's SQLite connection when it stops.
+        builder.Services.AddSingleton(_ => new VmSnapshotStore(Path.Combine(supervisor.StateDirectory, "vessel.db")));
+        builder.Services.AddSingleton<VmSnapshotService>();
 
         var app = builder.Build();
         app.UseExceptionHandler();

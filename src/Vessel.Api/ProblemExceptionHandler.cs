@@ -22,6 +22,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems) : I
                 Detail = v.Message,
             },
             VmNotFoundException n => new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "No such VM", Detail = n.Message },
+            VmSnapshotNotFoundException m => new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "No such snapshot", Detail = m.Message },
             VmConflictException c => new ProblemDetails { Status = StatusCodes.Status409Conflict, Title = "Conflict", Detail = c.Message },
             GuestAgentException g => new ProblemDetails
             {

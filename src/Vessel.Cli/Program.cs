@@ -39,6 +39,17 @@ app.Configure(config =>
             .WithExample("vm", "export", "demo", "/tmp/demo.vessel");
         vm.AddCommand<VmImportCommand>("import").WithDescription("Create a VM from an exported archive, verifying it.")
             .WithExample("vm", "import", "/tmp/demo.vessel", "--name", "demo3");
+        vm.AddCommand<VmPauseCommand>("pause").WithDescription("Pause a running VM (its harts stop; RAM and devices stay).");
+        vm.AddCommand<VmResumeCommand>("resume").WithDescription("Resume a paused VM.");
+        vm.AddBranch("snapshot", snapshot =>
+        {
+            snapshot.SetDescription("Live snapshots of a VM (CPU, devices, RAM and disks at one instant), as a tree.");
+            snapshot.AddCommand<VmSnapshotCreateCommand>("create").WithDescription("Take a snapshot of a VM.")
+                .WithExample("vm", "snapshot", "create", "demo", "s1", "--description", "before upgrade");
+            snapshot.AddCommand<VmSnapshotListCommand>("list").WithDescription("List a VM's snapshots as a tree.");
+            snapshot.AddCommand<VmSnapshotRevertCommand>("revert").WithDescription("Go back to a snapshot (a running VM restarts from that instant).");
+            snapshot.AddCommand<VmSnapshotDeleteCommand>("delete").WithDescription("Delete a snapshot (its children move up to its parent).");
+        });
         vm.AddCommand<VmStatsCommand>("stats").WithDescription("Show a VM's CPU, instructions/s, memory, disk and network numbers (--watch: every second).");
     });
     config.AddBranch("img", img =>

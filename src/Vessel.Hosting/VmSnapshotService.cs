@@ -58,6 +58,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             });
         }
 
+        supervisor.Registry.Get(vm); // 404 before anything else
         if (store.Find(vm, name) is not null)
         {
             throw new VmConflictException($"VM '{vm}' already has a snapshot named '{name}'");
@@ -65,26 +66,64 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
 
         var paths = new VmPaths(supervisor.StateDirectory, vm);
         var started = DateTime.UtcNow;
-        string? error = await WorkerControlClient.SnapshotAsync(RunningControlSocket(vm), name, paths.SnapshotState(name), SnapshotTimeout);
-        if (error is not null)
+        var info = supervisor.Get(vm);
+        if (info.State is "stopped" or "crashed" or "failed")
         {
-            throw new VmConflictException($"VM '{vm}': snapshot '{name}' failed: {error}");
+            // Like VirtualBox's snapshot of a powered-off VM: the disks only; reverting to it leaves the VM stopped.
+            CreateDiskOnlySnapshot(vm, name);
+        }
+        else
+        {
+            string? error = await WorkerControlClient.SnapshotAsync(RunningControlSocket(vm), name, paths.SnapshotState(name), SnapshotTimeout);
+            if (error is not null)
+            {
+                throw new VmConflictException($"VM '{vm}': snapshot '{name}' failed: {error}");
+            }
         }
 
         var snapshot = store.Add(vm, name, description ?? string.Empty); // the row last: a crash before it leaves nothing listed
-        supervisor.Registry.Record(vm, "snapshot", $"snapshot '{name}' taken in {(DateTime.UtcNow - started).TotalMilliseconds:F0} ms");
+        string kind = info.State is "stopped" or "crashed" or "failed" ? "disk-only snapshot" : "snapshot";
+        supervisor.Registry.Record(vm, "snapshot", $"{kind} '{name}' taken in {(DateTime.UtcNow - started).TotalMilliseconds:F0} ms");
         return snapshot;
     }
 
-    /// <summary>Restores <paramref name="name"/>: a running VM restarts from it at once, a stopped one on its next start.</summary>
+    /// <summary>
+    /// Restores <paramref name="name"/>: a running VM restarts from a live snapshot at once, a stopped one on its next
+    /// start. A disk-only snapshot (taken while stopped) puts the disks back and leaves the VM stopped.
+    /// </summary>
     public async Task<VmInfo> RevertAsync(string vm, string name)
     {
-        _ = store.Find(vm, name) ?? throw new VmConflictException($"VM '{vm}' has no snapshot named '{name}'");
+        RequireSnapshot(vm, name);
         var paths = new VmPaths(supervisor.StateDirectory, vm);
+        bool running = IsRunning(vm);
+        if (!File.Exists(paths.SnapshotState(name)))
+        {
+            if (running)
+            {
+                await supervisor.StopAsync(vm, StopWait);
+            }
+
+            if (File.Exists(paths.RestoreRequest))
+            {
+                File.Delete(paths.RestoreRequest); // a pending live revert would otherwise override these disks at the next start
+            }
+
+            foreach (var image in OpenWritableQcow2Disks(vm))
+            {
+                using (image)
+                {
+                    image.ApplySnapshot(name);
+                }
+            }
+
+            store.SetCurrent(vm, name);
+            supervisor.Registry.Record(vm, "revert", $"disks reverted to disk-only snapshot '{name}'; the VM stays stopped");
+            return supervisor.Get(vm);
+        }
+
         string temp = paths.RestoreRequest + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(new RestoreRequest(name), Json));
         File.Move(temp, paths.RestoreRequest, overwrite: true);
-        bool running = IsRunning(vm);
         if (running)
         {
             await supervisor.StopAsync(vm, StopWait);
@@ -97,7 +136,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
 
     public async Task DeleteAsync(string vm, string name)
     {
-        _ = store.Find(vm, name) ?? throw new VmConflictException($"VM '{vm}' has no snapshot named '{name}'");
+        RequireSnapshot(vm, name);
         var paths = new VmPaths(supervisor.StateDirectory, vm);
         if (IsRunning(vm))
         {
@@ -123,9 +162,86 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             File.Delete(paths.RestoreRequest);
         }
 
-        File.Delete(paths.SnapshotState(name));
+        if (File.Exists(paths.SnapshotState(name)))
+        {
+            File.Delete(paths.SnapshotState(name));
+        }
         store.Remove(vm, name);
         supervisor.Registry.Record(vm, "snapshot-deleted", $"snapshot '{name}' deleted");
+    }
+
+    private void RequireSnapshot(string vm, string name)
+    {
+        supervisor.Registry.Get(vm);
+        _ = store.Find(vm, name) ?? throw new VmSnapshotNotFoundException(vm, name);
+    }
+
+    /// <summary>Internal snapshot <paramref name="name"/> of every writable disk of a stopped VM, all or none.</summary>
+    private void CreateDiskOnlySnapshot(string vm, string name)
+    {
+        var writable = supervisor.Registry.Get(vm).Disks.Where(d => !d.ReadOnly).ToList();
+        if (writable.Count == 0)
+        {
+            throw new VmConflictException($"VM '{vm}' is stopped and has no writable disk, so a snapshot of it would hold nothing; start it to take a live snapshot");
+        }
+
+        var images = OpenWritableQcow2Disks(vm);
+        var taken = new List<Qcow2Image>();
+        try
+        {
+            foreach (var image in images)
+            {
+                image.CreateSnapshot(name);
+                taken.Add(image);
+            }
+        }
+        catch
+        {
+            foreach (var image in taken)
+            {
+                image.DeleteSnapshot(name);
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var image in images)
+            {
+                image.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Opens every writable disk of the (stopped) VM; each must be qcow2, the only format with internal snapshots.</summary>
+    private List<Qcow2Image> OpenWritableQcow2Disks(string vm)
+    {
+        var images = new List<Qcow2Image>();
+        try
+        {
+            foreach (var disk in supervisor.Registry.Get(vm).Disks.Where(d => !d.ReadOnly))
+            {
+                var backend = DiskImage.Open(disk.Path, disk.Format, readOnly: false);
+                if (backend is not Qcow2Image image)
+                {
+                    backend.Dispose();
+                    throw new VmConflictException($"VM '{vm}': disk {disk.Path} is not qcow2, so it cannot hold a snapshot; convert it (vessel img convert -O qcow2) or attach it read-only");
+                }
+
+                images.Add(image);
+            }
+
+            return images;
+        }
+        catch
+        {
+            foreach (var image in images)
+            {
+                image.Dispose();
+            }
+
+            throw;
+        }
     }
 
     private bool IsRunning(string vm) => supervisor.Get(vm).State == "running";

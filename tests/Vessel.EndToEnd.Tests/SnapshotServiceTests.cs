@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Vessel.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 6's snapshots and rollback through the real CLI, as in the README walkthrough: a live snapshot of a running
+/// 512 MiB VM under <c>vessel serve</c>; after a revert a deleted file is back, a file written to a qcow2 data disk
+/// after the snapshot is gone, and a background process that ran at the snapshot runs again. Reverts repeat, work
+/// after a supervisor restart, and a deleted snapshot leaves the list.
+/// </summary>
+[Collection(GuestKitCollection.Name)]
+public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
+{
+    private const string BootTimeout = "240";
+    private const string TickerScript = "while :; do date +%s > /tmp/tick; sleep 1; done";
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "vessel-e2e-snap-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [GuestKitFact]
+    public async Task LiveSnapshotRevertsFilesDisksAndProcessesRepeatedlyAndAcrossSupervisorRestarts()
+    {
+        Directory.CreateDirectory(_state);
+        string disk = Path.Combine(_state, "data.qcow2");
+        Vessel.Storage.Qcow2.Qcow2Image.Create(disk, 32UL << 20);
+        var serve = VesselProcess.Start("serve", "--state-dir", _state);
+        try
+        {
+            await serve.WaitForAsync("vessel serve: API on", TimeSpan.FromMinutes(1));
+            await Cli("vm", "create", "demo", "--memory", "512M", "--disk", disk);
+            await Cli("vm", "start", "demo");
+
+            var hello = await Exec("--timeout", BootTimeout, "--", "sh", "-c", "echo hello > /root/a; cat /root/a");
+            Assert.True(hello.Status == 0, hello.Stderr);
+            Assert.Equal("hello\n", hello.Stdout);
+            await ExecOk("mke2fs -q /dev/vda && mkdir -p /mnt/d && mount /dev/vda /mnt/d && echo before > /mnt/d/kept && sync");
+
+            // The process must be running at the snapshot's instant to be running again after a revert.
+            string pid = (await ExecOk($"sh -c '{TickerScript}' </dev/null >/dev/null 2>&1 & echo $!")).Trim();
+            Assert.Matches("^[0-9]+$", pid);
+            await AssertTickerRuns(pid);
+
+            var create = Stopwatch.StartNew();
+            await Cli("vm", "snapshot", "create", "demo", "s1", "--description", "hello in /root/a");
+            create.Stop();
+
+            await ExecOk("rm /root/a && echo after > /mnt/d/after && sync");
+            await ExecOk($"kill {pid}; while [ -d /proc/{pid} ]; do sleep 0.1; done");
+            Assert.Equal(1, (await Exec("--", "cat", "/root/a")).Status);
+
+            var firstRevert = await Revert(pid);
+            await ExecOk("rm /root/a && echo after > /mnt/d/after && sync");
+            var secondRevert = await Revert(pid);
+
+            // The supervisor goes away and comes back; the snapshot and the revert still work.
+            await serve.KillAsync();
+            await serve.DisposeAsync();
+            serve = VesselProcess.Start("serve", "--state-dir", _state);
+            await serve.WaitForAsync("vessel serve: API on", TimeSpan.FromMinutes(1));
+            await ExecOk("rm /root/a");
+            var thirdRevert = await Revert(pid);
+
+            var list = await Run("vm", "snapshot", "list", "demo", "--state-dir", _state);
+            Assert.Equal(0, list.Status);
+            Assert.Contains("s1 *", list.Stdout, StringComparison.Ordinal);
+            Assert.Contains("hello in /root/a", list.Stdout, StringComparison.Ordinal);
+            await Cli("vm", "snapshot", "delete", "demo", "s1");
+            list = await Run("vm", "snapshot", "list", "demo", "--state-dir", _state);
+            Assert.Equal("VM demo has no snapshots\n", list.Stdout);
+            var gone = await Run("vm", "snapshot", "revert", "demo", "s1", "--state-dir", _state);
+            Assert.Equal(1, gone.Status);
+            Assert.Contains("has no snapshot named 's1'", gone.Stderr, StringComparison.Ordinal);
+            await Cli("vm", "stop", "demo");
+
+            output.WriteLine($"512 MiB VM: snapshot create {create.Elapsed.TotalSeconds:F2} s; revert {firstRevert.TotalSeconds:F2} s, {secondRevert.TotalSeconds:F2} s, after supervisor restart {thirdRevert.TotalSeconds:F2} s (CLI round trips, guest-visible state checked separately)");
+        }
+        finally
+        {
+            await serve.DisposeAsync();
+        }
+    }
+
+    /// <summary>Reverts to s1 and checks the snapshot's instant is back; returns how long the revert command took.</summary>
+    private async Task<TimeSpan> Revert(string pid)
+    {
+        var revert = Stopwatch.StartNew();
+        await Cli("vm", "snapshot", "revert", "demo", "s1");
+        revert.Stop();
+        var a = await Exec("--timeout", "120", "--", "cat", "/root/a");
+        Assert.True(a.Status == 0, $"after revert: cat /root/a exited {a.Status}: {a.Stderr}");
+        Assert.Equal("hello\n", a.Stdout);
+        Assert.Equal("before\n", await ExecOk("cat /mnt/d/kept"));
+        var after = await Exec("--", "test", "-e", "/mnt/d/after");
+        Assert.Equal(1, after.Status);
+        await AssertTickerRuns(pid);
+        return revert.Elapsed;
+    }
+
+    private async Task AssertTickerRuns(string pid)
+    {
+        await ExecOk($"test -d /proc/{pid}");
+        long first = long.Parse((await ExecOk("sleep 1.5; cat /tmp/tick")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        long later = long.Parse((await ExecOk("sleep 3; cat /tmp/tick")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(later > first, $"/tmp/tick did not advance ({first} then {later}): pid {pid} is not ticking");
+    }
+
+    public void Dispose()
+    {
+        string pidFile = Path.Combine(_state, "vms", "demo", "worker.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
+        {
+            try
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+
+        Directory.Delete(_state, recursive: true);
+    }
+
+    private async Task<string> ExecOk(string script)
+    {
+        var result = await Exec("--timeout", "120", "--", "sh", "-c", script);
+        Assert.True(result.Status == 0, $"exec '{script}' exited {result.Status}:\n{result.Stdout}\n{result.Stderr}");
+        return result.Stdout;
+    }
+
+    private Task<(int Status, string Stdout, string Stderr)> Exec(params string[] rest) =>
+        Run(["vm", "exec", "demo", "--state-dir", _state, .. rest]);
+
+    /// <summary>Runs the CLI with stdout and stderr kept apart (VesselProcess merges them).</summary>
+    private static async Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vessel.dll"));
+        foreach (string a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private async Task Cli(params string[] arguments)
+    {
+        var result = await Run([.. arguments, "--state-dir", _state]);
+        Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stdout}\n{result.Stderr}");
+    }
+}
