@@ -92,8 +92,9 @@ export function vmPage(name) {
         state = vm.state;
         document.getElementById('vm-actions').replaceChildren(actionButtons(vm, () => { refreshSnapshots(); refreshEvents(); }));
         document.getElementById('definition').textContent = JSON.stringify(vm.definition, null, 2);
-        if (['running', 'starting'].includes(vm.state)) terminal.connect();
       }
+      // Every tick, not only on a state change: a revert restarts the worker (and its console) within one tick.
+      if (['running', 'starting'].includes(vm.state)) terminal.connect();
       const series = seriesOf(name);
       for (const { c, plot, holder } of plots) {
         const width = Math.max(holder.clientWidth - 24, 200);
