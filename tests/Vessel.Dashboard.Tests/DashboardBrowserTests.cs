@@ -9,8 +9,8 @@ namespace Vessel.Dashboard.Tests;
 /// <summary>
 /// The dashboard in a real browser (issue 7): Debian's Chromium driven by Playwright (never a downloaded browser)
 /// against <c>vessel serve --listen</c>. Signs in through the printed URL, creates a VM through the form (after a
-/// rejected one), starts it, runs <c>uname -a</c> in the xterm.js console, snapshots and reverts it, and saves
-/// screenshots of the overview and the VM page.
+/// rejected one), starts it, runs <c>uname -a</c> in the xterm.js console, snapshots and reverts it, pauses and
+/// resumes it, saves screenshots of the overview and the VM page, then kills, clones, exports and deletes from the list.
 /// </summary>
 [Collection(GuestKitCollection.Name)]
 public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IAsyncLifetime
@@ -89,6 +89,11 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(rows).ToContainTextAsync("gone-42", new() { Timeout = 120_000 });
 
+        await page.ClickAsync("#vm-actions [data-action=pause]");
+        await Assertions.Expect(page.Locator("#vm-events")).ToContainTextAsync("paused");
+        await page.ClickAsync("#vm-actions [data-action=resume]");
+        await Assertions.Expect(page.Locator("#vm-events")).ToContainTextAsync("resumed");
+
         await page.ClickAsync("a[data-nav=overview]");
         await Assertions.Expect(page.Locator("#overview")).ToContainTextAsync("1 running of 1");
         await Assertions.Expect(page.Locator("#overview")).ToContainTextAsync("reverted to snapshot");
@@ -98,6 +103,25 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         await page.ClickAsync("a[data-nav=vms]");
         await Assertions.Expect(page.Locator("tr[data-vm=web] .state")).ToHaveTextAsync("running");
         await SaveScreenshotAsync(page, "vm-list-phone.png");
+
+        // The stopped-VM actions from the list: kill, clone, export, delete (confirmed).
+        await page.SetViewportSizeAsync(1280, 800);
+        await page.ClickAsync("tr[data-vm=web] [data-action=kill]");
+        await Assertions.Expect(page.Locator("tr[data-vm=web] .state")).ToHaveTextAsync("stopped");
+        await page.ClickAsync("tr[data-vm=web] [data-action=clone]");
+        await page.FillAsync("dialog input[name=name]", "web-copy");
+        await page.ClickAsync("#dialog-ok");
+        await Assertions.Expect(page.Locator("tr[data-vm=web-copy] .state")).ToHaveTextAsync("stopped");
+        string archive = Path.Combine(_state, "web.tar");
+        await page.ClickAsync("tr[data-vm=web] [data-action=export]");
+        await page.FillAsync("dialog input[name=path]", archive);
+        await page.ClickAsync("#dialog-ok");
+        await Assertions.Expect(page.Locator(".toast.ok")).ToContainTextAsync($"exported to {archive}");
+        Assert.True(new FileInfo(archive).Length > 0);
+        await page.ClickAsync("tr[data-vm=web-copy] [data-action=delete]");
+        await page.ClickAsync("#dialog-ok");
+        await Assertions.Expect(page.Locator("tr[data-vm=web-copy]")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("tr[data-vm=web]")).ToHaveCountAsync(1);
     }
 
     private async Task SaveScreenshotAsync(IPage page, string name)

@@ -66,8 +66,10 @@ export function actionButtons(vm, onDone) {
     el('button', {
       class: a.danger ? 'danger small' : 'small', 'data-action': a.id,
       onclick: async (e) => {
-        e.currentTarget.disabled = true;
+        const button = e.currentTarget;
+        button.disabled = true;
         await run(() => a.go(vm));
+        button.disabled = false;
         onDone?.();
       },
     }, a.label)));
