@@ -49,12 +49,15 @@ public static class ApiServer
         builder.Services.AddSingleton<VmSnapshotService>();
 
         var app = builder.Build();
+        var dashboardAuth = new DashboardAuthentication(token);
+        var dashboardAssets = new DashboardAssets();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>
         {
             // TCP connections carry an IP address; Unix socket ones do not and are guarded by the socket's mode.
-            if (context.Connection.LocalIpAddress is not null && !ApiToken.Matches(token, context.Request.Headers.Authorization))
+            if (context.Connection.LocalIpAddress is not null && !ApiToken.Matches(token, context.Request.Headers.Authorization)
+                && !DashboardRoutes.IsPublic(context.Request.Path, dashboardAssets) && !dashboardAuth.Allows(context))
             {
                 await Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                     detail: $"TCP clients must send 'Authorization: Bearer <token>'; the token is in {Path.Combine(options.StateDirectory, ApiToken.FileName)}")
@@ -64,8 +67,10 @@ public static class ApiServer
 
             await next(context);
         });
+        app.UseWebSockets();
         app.MapOpenApi("/api/openapi.json");
         MapRoutes(app);
+        app.MapDashboard(dashboardAuth, dashboardAssets);
         app.MapMetrics("/metrics", app.Services.GetRequiredService<VesselMetrics>().Registry);
         app.Lifetime.ApplicationStarted.Register(() => OwnerOnlyFile.Restrict(options.SocketPath));
         return app;
@@ -96,6 +101,7 @@ public static class ApiServer
         vms.MapSnapshotRoutes();
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
         vms.MapGuestAgentRoutes();
+        vms.MapConsoleWebSocketRoutes();
         vms.MapPortabilityRoutes();
         api.MapFallback(() => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "no such API route; see /api/openapi.json"));
     }

@@ -55,6 +55,12 @@ public sealed class ServeCommand : Command<ServeCommand.Settings>
         }
 
         System.Console.Error.WriteLine($"vessel serve: API on {options.SocketPath}{(listen is null ? string.Empty : $" and http://{listen}")}; state in {state}");
+        if (listen is not null)
+        {
+            // The token rides in the fragment, which browsers never send; the page trades it for a session cookie.
+            System.Console.Error.WriteLine($"vessel serve: dashboard at http://{listen}/#token={ApiToken.LoadOrCreate(state)}");
+        }
+
         app.WaitForShutdownAsync(cancellationToken).GetAwaiter().GetResult();
         ((IAsyncDisposable)app).DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
