@@ -25,7 +25,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
     private static partial Regex DashboardUrl();
 
     [GuestKitFact]
-    public async Task CreateStartConsoleSnapshotRevertAndScreenshots()
+    public async Task EveryActionAgainstARunningGuest()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium (.ci/setup does)");
         int port = FreePort();
