@@ -11,11 +11,16 @@ public static class PortabilityRoutes
 {
     public static void MapPortabilityRoutes(this RouteGroupBuilder vms)
     {
-        vms.MapPost("/{name}/clone", async (string name, VmCloneRequest request, VmSupervisor s, HttpContext context) =>
+        vms.MapPost("/{name}/clone", async (string name, VmCloneRequest request, VmSupervisor s, VmSnapshotService snapshots, HttpContext context) =>
         {
+            if (request.Snapshot is { } snapshot)
+            {
+                snapshots.RequireSnapshot(name, snapshot);
+            }
+
             var clone = await Task.Run(() => s.Clone(name, request, context.RequestAborted));
             return Results.Created($"/api/vms/{clone.Name}", s.Get(clone.Name));
-        }).WithName("CloneVm").WithDescription("Full (disks copied) or linked (qcow2 overlays on the source's disks) clone of a stopped VM, with new MACs.");
+        }).WithName("CloneVm").WithDescription("Full (disks copied) or linked (qcow2 overlays on the source's disks) clone of a stopped VM, with new MACs; with snapshot, full copies of the disks as they were at that snapshot.");
         vms.MapPost("/{name}/export", (string name, VmExportRequest request, VmSupervisor s, HttpContext context) =>
             Task.Run(() => s.Export(name, request, context.RequestAborted)))
             .WithName("ExportVm").WithDescription("Writes a stopped VM (definition and flattened qcow2 disks, with checksums) to one tar archive.");

@@ -33,7 +33,7 @@ app.Configure(config =>
         vm.AddCommand<VmEventsCommand>("events").WithDescription("Show a VM's history; --follow streams new events.");
         vm.AddCommand<VmExecCommand>("exec").WithDescription("Run a command in the guest through its agent; exits with the command's status.")
             .WithExample("vm", "exec", "demo", "--", "uname", "-a");
-        vm.AddCommand<VmCloneCommand>("clone").WithDescription("Clone a stopped VM: full (disks copied) or --linked (qcow2 overlays); new name and MACs.")
+        vm.AddCommand<VmCloneCommand>("clone").WithDescription("Clone a stopped VM: full (disks copied), --linked (qcow2 overlays) or --snapshot SNAP (disks as at that snapshot); new name and MACs.")
             .WithExample("vm", "clone", "demo", "demo2", "--linked");
         vm.AddCommand<VmExportCommand>("export").WithDescription("Write a stopped VM (definition and disks, with checksums) to one archive.")
             .WithExample("vm", "export", "demo", "/tmp/demo.vessel");

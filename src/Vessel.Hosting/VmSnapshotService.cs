@@ -170,7 +170,8 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
         supervisor.Registry.Record(vm, "snapshot-deleted", $"snapshot '{name}' deleted");
     }
 
-    private void RequireSnapshot(string vm, string name)
+    /// <summary>Throws <see cref="VmNotFoundException"/> or <see cref="VmSnapshotNotFoundException"/> unless both exist.</summary>
+    public void RequireSnapshot(string vm, string name)
     {
         supervisor.Registry.Get(vm);
         _ = store.Find(vm, name) ?? throw new VmSnapshotNotFoundException(vm, name);

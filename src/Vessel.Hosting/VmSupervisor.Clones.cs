@@ -19,6 +19,12 @@ public sealed partial class VmSupervisor
         var definition = Registry.Get(source);
         string name = CheckNewName(request.Name);
         EnsureStopped(source, "cloned");
+        if (request.Snapshot is not null && request.Linked)
+        {
+            // A qcow2 backing file is always an image's current state, never one of its internal snapshots.
+            throw new VmValidationException(new Dictionary<string, string[]> { ["linked"] = ["a clone of a snapshot is always full: a qcow2 overlay cannot be backed by an internal snapshot"] });
+        }
+
         string diskDirectory = Path.Combine(Paths(name).Directory, "disks");
         PrepareDiskDirectory(name, diskDirectory); // only past this point is the directory ours to remove on failure
         try
@@ -31,6 +37,12 @@ public sealed partial class VmSupervisor
                 if (disk.ReadOnly && request.Linked)
                 {
                     disks.Add(disk); // never written by either VM: share it
+                    continue;
+                }
+
+                if (request.Snapshot is { } snapshot && !disk.ReadOnly)
+                {
+                    disks.Add(new VmDisk(CopyAtSnapshot(disk, Path.Combine(diskDirectory, $"{i}.qcow2"), snapshot, cancellationToken), "qcow2", false));
                     continue;
                 }
 
@@ -49,8 +61,10 @@ public sealed partial class VmSupervisor
             }
 
             var clone = Create(RequestFor(definition, name, disks, definition.Kernel, definition.Initrd, definition.Firmware, newMacs: true));
-            Registry.Record(source, "cloned", $"{(request.Linked ? "linked" : "full")} clone '{name}' made");
-            Registry.Record(name, "cloned", $"{(request.Linked ? "linked" : "full")} clone of '{source}'");
+            string kind = request.Linked ? "linked" : "full";
+            string of = request.Snapshot is null ? string.Empty : $" at snapshot '{request.Snapshot}'";
+            Registry.Record(source, "cloned", $"{kind} clone '{name}' made{of}");
+            Registry.Record(name, "cloned", $"{kind} clone of '{source}'{of}");
             return clone;
         }
         catch
@@ -58,6 +72,30 @@ public sealed partial class VmSupervisor
             DeleteQuietly(Paths(name).Directory);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A standalone copy of a writable qcow2 disk as it was at internal snapshot <paramref name="snapshot"/>: the file
+    /// copied (clusters shared with snapshots are copied as they are), reverted to the snapshot, and every snapshot
+    /// dropped so the clone carries none of the source's history.
+    /// </summary>
+    private static string CopyAtSnapshot(VmDisk disk, string copy, string snapshot, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        File.Copy(disk.Path, copy);
+        using var backend = DiskImage.Open(copy, disk.Format, readOnly: false);
+        if (backend is not Storage.Qcow2.Qcow2Image image || image.ListSnapshots().All(s => s.Name != snapshot))
+        {
+            throw new VmConflictException($"disk {disk.Path} has no internal snapshot '{snapshot}' (was it added to the VM after the snapshot?)");
+        }
+
+        image.ApplySnapshot(snapshot);
+        foreach (var name in image.ListSnapshots().Select(s => s.Name).ToList())
+        {
+            image.DeleteSnapshot(name);
+        }
+
+        return copy;
     }
 
     /// <summary>Writes a stopped VM to one portable archive (<see cref="VmArchive"/>).</summary>

@@ -166,4 +166,32 @@ public sealed class SnapshotApiTests
         Assert.Contains("is not qcow2", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Empty((await api.Unix.GetFromJsonAsync<JsonElement>("api/vms/alpha/snapshots")).EnumerateArray());
     }
+
+    [Fact]
+    public async Task CloneOfASnapshotStartsFromItsDisksWithoutItsHistory()
+    {
+        await using var api = await RunningApi.StartAsync();
+        string disk = await CreateVm(api, "alpha");
+        WriteSector(disk, 0x11);
+        Assert.Equal(HttpStatusCode.Created, (await api.Unix.PostAsJsonAsync("api/vms/alpha/snapshots", new { name = "s1" })).StatusCode);
+        WriteSector(disk, 0x22);
+
+        var response = await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "beta", snapshot = "s1" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        string copy = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("definition").GetProperty("disks")[0].GetProperty("path").GetString()!;
+        Assert.NotEqual(disk, copy);
+        Assert.Equal(0x11, ReadSector(copy));
+        Assert.Equal(0x22, ReadSector(disk));
+        using (var image = (Qcow2Image)DiskImage.Open(copy, "qcow2", readOnly: true))
+        {
+            Assert.Empty(image.ListSnapshots());
+        }
+
+        Assert.Empty((await api.Unix.GetFromJsonAsync<JsonElement>("api/vms/beta/snapshots")).EnumerateArray());
+        var missing = await Problem(await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "gamma", snapshot = "nope" }), HttpStatusCode.NotFound);
+        Assert.Equal("VM 'alpha' has no snapshot named 'nope'", missing.GetProperty("detail").GetString());
+        var linked = await Problem(await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "gamma", snapshot = "s1", linked = true }), HttpStatusCode.BadRequest);
+        Assert.Contains("always full", linked.GetProperty("errors").GetProperty("linked")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Unix.GetAsync("api/vms/gamma")).StatusCode);
+    }
 }

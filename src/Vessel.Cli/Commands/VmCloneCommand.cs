@@ -4,7 +4,7 @@ using Vessel.Cli.Hosting;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel vm clone SRC NEW [--linked]</c>: clone a stopped VM (new name, new MACs).</summary>
+/// <summary><c>vessel vm clone SRC NEW [--linked | --snapshot SNAP]</c>: clone a stopped VM (new name, new MACs), optionally as it was at a snapshot.</summary>
 public sealed class VmCloneCommand : ApiCommand<VmCloneCommand.Settings>
 {
     public sealed class Settings : VmNameSettings
@@ -15,11 +15,16 @@ public sealed class VmCloneCommand : ApiCommand<VmCloneCommand.Settings>
         [CommandOption("--linked")]
         [Description("qcow2 overlays on the source's disks instead of copies; the source can then not start or be deleted while the clone exists.")]
         public bool Linked { get; init; }
+
+        [CommandOption("--snapshot <SNAP>")]
+        [Description("Copy the disks as they were at this snapshot of the source; the clone boots fresh from them.")]
+        public string? Snapshot { get; init; }
     }
 
     protected override async Task<int> RunAsync(VesselApiClient client, Settings settings, CancellationToken cancellationToken)
     {
-        PrintVm(await client.GetJsonAsync(HttpMethod.Post, $"api/vms/{Uri.EscapeDataString(settings.Name)}/clone", new { name = settings.NewName, linked = settings.Linked }), settings.Json);
+        PrintVm(await client.GetJsonAsync(HttpMethod.Post, $"api/vms/{Uri.EscapeDataString(settings.Name)}/clone",
+            new { name = settings.NewName, linked = settings.Linked, snapshot = settings.Snapshot }), settings.Json);
         return 0;
     }
 }
