@@ -14,6 +14,9 @@ internal sealed class VmRuntime(string name)
 
     public int Restarts { get; set; }
 
+    /// <summary>The worker's harts are parked (vm pause); cleared whenever the worker starts or ends.</summary>
+    public bool Paused { get; set; }
+
     public DateTimeOffset StartedAt { get; set; }
 
     public CancellationTokenSource? Monitor { get; set; }

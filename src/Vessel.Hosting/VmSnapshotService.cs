@@ -27,6 +27,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             throw new VmConflictException($"VM '{vm}': its worker did not pause");
         }
 
+        supervisor.SetPaused(vm, true);
         supervisor.Registry.Record(vm, "paused", "paused");
         return supervisor.Get(vm);
     }
@@ -38,6 +39,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             throw new VmConflictException($"VM '{vm}': its worker did not resume");
         }
 
+        supervisor.SetPaused(vm, false);
         supervisor.Registry.Record(vm, "resumed", "resumed");
         return supervisor.Get(vm);
     }

@@ -58,6 +58,7 @@ public sealed partial class VmSupervisor : IDisposable
                 runtime.Pid = pid;
                 runtime.State = VmState.Running;
                 runtime.StartedAt = DateTimeOffset.UtcNow;
+                runtime.Paused = WorkerControlClient.StatusAsync(paths.ControlSocket, ControlTimeout).GetAwaiter().GetResult()?.Paused ?? false;
                 Registry.Record(definition.Name, "rediscovered", $"worker pid {pid} still running after a supervisor restart");
                 Watch(runtime);
             }
@@ -220,6 +221,9 @@ public sealed partial class VmSupervisor : IDisposable
         return Registry.Events(name, limit);
     }
 
+    /// <summary>Records that a running VM's harts were parked or let go (vm pause / vm resume).</summary>
+    public void SetPaused(string name, bool paused) => Runtime(name).Paused = paused;
+
     private VmInfo Describe(VmDefinition definition, bool withStats)
     {
         var runtime = Runtime(definition.Name);
@@ -227,10 +231,14 @@ public sealed partial class VmSupervisor : IDisposable
         if (withStats && runtime.State == VmState.Running)
         {
             stats = WorkerControlClient.StatusAsync(Paths(definition.Name).ControlSocket, ControlTimeout).GetAwaiter().GetResult();
+            if (stats is not null)
+            {
+                runtime.Paused = stats.Paused; // the worker knows best (e.g. paused before a supervisor restart)
+            }
         }
 
         return new VmInfo(definition, runtime.State.ToString().ToLowerInvariant(), IsActive(runtime.State) ? runtime.Pid : null,
-            Paths(definition.Name).ConsoleSocket, runtime.Restarts, stats);
+            Paths(definition.Name).ConsoleSocket, runtime.Restarts, stats, runtime.Paused && runtime.State == VmState.Running);
     }
 
     private void Spawn(VmDefinition definition, VmRuntime runtime)
@@ -260,6 +268,7 @@ public sealed partial class VmSupervisor : IDisposable
         _ = process.WaitForExitAsync().ContinueWith(_ => process.Dispose(), TaskScheduler.Default); // reaps it
 
         runtime.Pid = process.Id;
+        runtime.Paused = false;
         runtime.State = VmState.Starting;
         runtime.StartedAt = DateTimeOffset.UtcNow;
         Registry.Record(definition.Name, "starting", $"worker pid {process.Id}");
@@ -295,6 +304,7 @@ public sealed partial class VmSupervisor : IDisposable
 
     private void OnWorkerGone(VmRuntime runtime, string? context)
     {
+        runtime.Paused = false;
         var paths = Paths(runtime.Name);
         WorkerExit? exit = null;
         try

@@ -291,7 +291,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                 var machine = _machine;
                 var status = new WorkerStatus(
                     Environment.ProcessId, name, _uptime.Elapsed.TotalSeconds,
-                    _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots);
+                    _retiredBeforeReboot + (machine?.InstructionsRetired ?? 0), _boots, machine?.IsPaused ?? false);
                 return JsonSerializer.Serialize(new { ok = true, status }, Json);
             case "stats":
                 var current = _machine;

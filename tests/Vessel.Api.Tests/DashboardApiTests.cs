@@ -151,9 +151,9 @@ public sealed class DashboardApiTests
         await AssertProblemAsync(snapshot, HttpStatusCode.Conflict);
         var badName = await AssertProblemAsync(await api.Unix.PostAsJsonAsync("api/vms/idle/snapshots", new { name = "no spaces" }), HttpStatusCode.BadRequest);
         Assert.Contains("snapshot name 'no spaces'", badName.GetProperty("errors").GetProperty("name")[0].GetString());
-        var revert = await AssertProblemAsync(await api.Unix.PostAsync("api/vms/idle/snapshots/s1/revert", null), HttpStatusCode.Conflict);
+        var revert = await AssertProblemAsync(await api.Unix.PostAsync("api/vms/idle/snapshots/s1/revert", null), HttpStatusCode.NotFound);
         Assert.Equal("VM 'idle' has no snapshot named 's1'", revert.GetProperty("detail").GetString());
-        await AssertProblemAsync(await api.Unix.DeleteAsync("api/vms/idle/snapshots/s1"), HttpStatusCode.Conflict);
+        await AssertProblemAsync(await api.Unix.DeleteAsync("api/vms/idle/snapshots/s1"), HttpStatusCode.NotFound);
         await AssertProblemAsync(await api.Unix.PostAsync("api/vms/ghost/pause", null), HttpStatusCode.NotFound);
     }
 

@@ -91,8 +91,10 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
 
         await page.ClickAsync("#vm-actions [data-action=pause]");
         await Assertions.Expect(page.Locator("#vm-events")).ToContainTextAsync("paused");
+        await Assertions.Expect(page.Locator("#vm-state")).ToHaveTextAsync("paused");
         await page.ClickAsync("#vm-actions [data-action=resume]");
         await Assertions.Expect(page.Locator("#vm-events")).ToContainTextAsync("resumed");
+        await Assertions.Expect(page.Locator("#vm-state")).ToHaveTextAsync("running");
 
         await page.ClickAsync("a[data-nav=overview]");
         await Assertions.Expect(page.Locator("#overview")).ToContainTextAsync("1 running of 1");

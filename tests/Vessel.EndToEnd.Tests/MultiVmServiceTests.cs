@@ -7,7 +7,7 @@ namespace Vessel.EndToEnd.Tests;
 
 /// <summary>
 /// Issue 6's many-VM checks through the real CLI: three VMs under one <c>vessel serve</c>, each answering on its own
-/// serial console; a NAT NIC with a port forward into one of them; a SIGKILLed worker recorded as crashed while the
+/// serial console; pause and resume; a NAT NIC with a port forward into one of them; a SIGKILLed worker recorded as crashed while the
 /// others keep answering; a full clone that boots; an export imported into a second state directory (as on
 /// another host) that boots there.
 /// </summary>
@@ -53,6 +53,15 @@ public sealed class MultiVmServiceTests : IDisposable
         var httpd = await Exec(_state, "web", "--timeout", BootTimeout, "--", "sh", "-c", "mkdir -p /www && echo served-by-$((6*7)) > /www/index.html && httpd -p 80 -h /www");
         Assert.True(httpd.Status == 0, httpd.Stderr);
         Assert.Equal("served-by-42\n", await GetWithRetry($"http://127.0.0.1:{port}/index.html"));
+
+        // Pause parks c's harts (the VM is still running, shown as paused); resume lets it go on.
+        var paused = await CliJson(_state, "vm", "pause", "c");
+        Assert.True(paused.GetProperty("paused").GetBoolean());
+        Assert.Equal("running", paused.GetProperty("state").GetString());
+        ulong parked = (await CliJson(_state, "vm", "show", "c")).GetProperty("stats").GetProperty("instructionsRetired").GetUInt64();
+        await Task.Delay(2000);
+        Assert.Equal(parked, (await CliJson(_state, "vm", "show", "c")).GetProperty("stats").GetProperty("instructionsRetired").GetUInt64());
+        Assert.False((await CliJson(_state, "vm", "resume", "c")).GetProperty("paused").GetBoolean());
 
         // SIGKILL b's worker (restart policy no): the crash is recorded, web and c keep answering.
         int bPid = (await CliJson(_state, "vm", "show", "b")).GetProperty("pid").GetInt32();

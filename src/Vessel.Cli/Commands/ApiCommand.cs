@@ -38,7 +38,8 @@ public abstract class ApiCommand<TSettings> : AsyncCommand<TSettings>
         var d = vm.GetProperty("definition");
         var table = new Table().HideHeaders().AddColumn("field").AddColumn("value");
         table.AddRow("name", Markup.Escape(d.GetProperty("name").GetString()!));
-        table.AddRow("state", vm.GetProperty("state").GetString()!);
+        bool paused = vm.TryGetProperty("paused", out var p) && p.ValueKind == JsonValueKind.True;
+        table.AddRow("state", vm.GetProperty("state").GetString()! + (paused ? " (paused)" : string.Empty));
         table.AddRow("pid", vm.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture) : "-");
         table.AddRow("vcpus", d.GetProperty("cpus").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("memory", DataSize.Format(d.GetProperty("memoryBytes").GetUInt64()));

@@ -5,6 +5,9 @@ import { el } from './format.js';
 
 const running = (vm) => ['running', 'starting'].includes(vm.state);
 
+// A paused VM is still running (worker, console, snapshots); the API says so with `paused`.
+export const shownState = (vm) => (vm.paused ? 'paused' : vm.state);
+
 export function toast(message, kind = 'error') {
   const node = el('div', { class: `toast ${kind}`, role: 'status' }, message);
   document.body.append(node);
@@ -23,8 +26,8 @@ async function run(action) {
 export const actions = [
   { id: 'start', label: 'Start', when: (vm) => !running(vm), go: (vm) => api('POST', `${vmPath(vm.definition.name)}/start`) },
   { id: 'stop', label: 'Stop', when: running, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/stop`) },
-  { id: 'pause', label: 'Pause', when: running, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/pause`) },
-  { id: 'resume', label: 'Resume', when: running, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/resume`) },
+  { id: 'pause', label: 'Pause', when: (vm) => running(vm) && !vm.paused, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/pause`) },
+  { id: 'resume', label: 'Resume', when: (vm) => running(vm) && vm.paused, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/resume`) },
   { id: 'kill', label: 'Kill', when: running, go: (vm) => api('POST', `${vmPath(vm.definition.name)}/kill`) },
   { id: 'snapshot', label: 'Snapshot', when: () => true, go: (vm) => takeSnapshot(vm.definition.name) },
   { id: 'revert', label: 'Revert', when: () => true, go: (vm) => revertTo(vm.definition.name) },

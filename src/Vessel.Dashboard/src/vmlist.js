@@ -1,6 +1,6 @@
 // The VM list: state, live sparklines, actions, and the create form.
 import { api } from './api.js';
-import { actionButtons } from './actions.js';
+import { actionButtons, shownState } from './actions.js';
 import { ask } from './dialog.js';
 import { bytes, el, percent } from './format.js';
 import { drawSparkline, seriesOf } from './series.js';
@@ -53,17 +53,18 @@ export const vmList = {
       const name = vm.definition.name;
       const stats = snap.stats.find((s) => s.name === name);
       let row = rows.get(name);
-      if (!row || row.state !== vm.state) {
+      const shown = shownState(vm);
+      if (!row || row.state !== shown) {
         const spark = el('canvas', { class: 'spark' });
         const node = el('tr', { 'data-vm': name },
           el('td', {}, el('a', { href: `#/vm/${encodeURIComponent(name)}` }, name)),
-          el('td', {}, el('span', { class: `state ${vm.state}` }, vm.state)),
+          el('td', {}, el('span', { class: `state ${shown}` }, shown)),
           el('td', {}, vm.definition.cpus),
           el('td', {}, bytes(vm.definition.memoryBytes)),
           el('td', { class: 'cpu' }, spark, el('span', { class: 'cpu-now' })),
           el('td', {}, actionButtons(vm)));
         if (row) row.node.replaceWith(node); else body.append(node);
-        row = { node, spark, state: vm.state };
+        row = { node, spark, state: shown };
         rows.set(name, row);
       }
       drawSparkline(row.spark, seriesOf(name)?.cpu, 100);

@@ -1,7 +1,7 @@
 // One VM: live charts, the serial console, the snapshot tree, the definition and the event history.
 import uPlot from 'uplot';
 import { api, vmPath } from './api.js';
-import { actionButtons, revertTo, run, takeSnapshot } from './actions.js';
+import { actionButtons, revertTo, run, shownState, takeSnapshot } from './actions.js';
 import { confirmAction } from './dialog.js';
 import { serialConsole } from './console.js';
 import { bytes, el, rate, time } from './format.js';
@@ -86,10 +86,11 @@ export function vmPage(name) {
         return;
       }
       const stateNode = document.getElementById('vm-state');
-      stateNode.textContent = vm.state;
-      stateNode.className = `state ${vm.state}`;
-      if (state !== vm.state) {
-        state = vm.state;
+      const shown = shownState(vm);
+      stateNode.textContent = shown;
+      stateNode.className = `state ${shown}`;
+      if (state !== shown) {
+        state = shown;
         document.getElementById('vm-actions').replaceChildren(actionButtons(vm, () => { refreshSnapshots(); refreshEvents(); }));
         document.getElementById('definition').textContent = JSON.stringify(vm.definition, null, 2);
       }
