@@ -114,6 +114,8 @@ app.Configure(config =>
             .WithExample("bench", "disk", "--runs", "3");
         bench.AddCommand<BenchMemoryCommand>("memory")
             .WithDescription("Host RSS of an idle 512 MiB VM and of ten of them, side by side with QEMU.");
+        bench.AddCommand<BenchSnapshotCommand>("snapshot")
+            .WithDescription("Live snapshot, restore and restore-to-console times of a 512 MiB VM with a qcow2 disk, beside QEMU's savevm/loadvm.");
         bench.AddCommand<BenchDensityCommand>("density")
             .WithDescription("How many idle 128 MiB VMs this host runs (capped by count, time and free memory), and memory per VM.");
     });

@@ -13,6 +13,12 @@ internal sealed class SwitchHub : IDisposable
     private const long PortTimeoutMs = 5000;
     private const long MacAgingMs = 300_000; // IEEE 802.1D default ageing time
     private const int MaxMacEntries = 4096;
+
+    /// <summary>
+    /// How long the hub waits for room in one port's queue before dropping the frame: short, since every port's
+    /// traffic waits meanwhile; a port's own reader drains its queue in microseconds.
+    /// </summary>
+    private static readonly TimeSpan SendPatience = TimeSpan.FromMilliseconds(20);
     private readonly Socket socket;
     private readonly FileStream lockFile;
     private readonly string socketPath;
@@ -22,6 +28,7 @@ internal sealed class SwitchHub : IDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly SwitchDhcpFiles dhcpFiles;
     private SwitchDhcpServer? dhcp;
+    private long droppedFrames;
 
     private SwitchHub(FileStream lockFile, Socket socket, string socketPath, SwitchDhcpFiles dhcpFiles)
     {
@@ -63,6 +70,9 @@ internal sealed class SwitchHub : IDisposable
             throw new NetworkConfigurationException($"cannot start switch hub at '{socketPath}': {e.Message}", e);
         }
     }
+
+    /// <summary>Frames dropped because a port's queue stayed full (a congested switch's drops).</summary>
+    public long DroppedFrames => Interlocked.Read(ref droppedFrames);
 
     public int PortCount
     {
@@ -175,11 +185,10 @@ internal sealed class SwitchHub : IDisposable
     {
         try
         {
-            socket.SendTo(frame, SocketFlags.None, new UnixDomainSocketEndPoint(port));
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.NoBufferSpaceAvailable)
-        {
-            // The port's queue is full: drop, as a congested switch would.
+            if (!DatagramBackpressure.TrySend(socket, frame, new UnixDomainSocketEndPoint(port), SendPatience))
+            {
+                Interlocked.Increment(ref droppedFrames); // the port's queue stayed full: drop, as a congested switch would
+            }
         }
         catch (SocketException)
         {

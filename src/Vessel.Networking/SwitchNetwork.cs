@@ -13,7 +13,8 @@ namespace Vessel.Networking;
 /// hello once a second, so a new hub knows all ports within a second and forgets dead ones after a few. The hub
 /// learns source MAC → port, forwards known unicast to one port, floods broadcast, multicast and unknown
 /// unicast to all others, and ages entries. Datagram sockets keep frame boundaries, need no connection state,
-/// and a full receiver queue drops the frame (like a congested switch) instead of blocking anyone.
+/// and a full receiver queue holds the sender back for a few milliseconds at most, then drops the frame (like a
+/// congested switch) rather than blocking anyone for long (see <see cref="DatagramBackpressure"/>).
 /// DIR is <c>$XDG_RUNTIME_DIR/vessel/switch</c>, else <c>/tmp/vessel-UID/switch</c>, created with mode 0700.
 /// </remarks>
 public static partial class SwitchNetwork

@@ -5,6 +5,9 @@ namespace Vessel.Networking;
 /// <summary>A port on a named virtual switch shared by VMs in any process (see <see cref="SwitchNetwork"/>).</summary>
 public sealed class SwitchPort : IEthernetPort
 {
+    /// <summary>How long a frame from the guest may wait for room in the hub's queue (see <see cref="DatagramBackpressure"/>).</summary>
+    private static readonly TimeSpan SendPatience = TimeSpan.FromMilliseconds(100);
+
     private static int portCounter;
     private readonly Socket socket;
     private readonly string socketPath;
@@ -90,7 +93,10 @@ public sealed class SwitchPort : IEthernetPort
         }
         try
         {
-            socket.SendTo(frame, SocketFlags.None, hub);
+            if (!DatagramBackpressure.TrySend(socket, frame, hub, SendPatience))
+            {
+                Interlocked.Increment(ref droppedFrames);
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

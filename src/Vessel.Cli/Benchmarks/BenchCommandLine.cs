@@ -7,7 +7,7 @@ namespace Vessel.Cli.Benchmarks;
 public static class BenchCommandLine
 {
     /// <summary>Every suite, in the order <c>vessel bench</c> runs them.</summary>
-    public static readonly IReadOnlyList<string> Suites = ["boot", "cpu", "disk", "net", "memory", "density"];
+    public static readonly IReadOnlyList<string> Suites = ["boot", "cpu", "disk", "net", "memory", "snapshot", "density"];
 
     /// <summary>Rewrites <c>bench A B ...</c> (two or more suite names) to <c>bench all A B ...</c>; other arguments pass unchanged.</summary>
     public static string[] Normalize(string[] args) =>

@@ -16,7 +16,7 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
     public sealed class Settings : SideBySideSettings
     {
         [CommandArgument(0, "[SUITE]")]
-        [Description("Suites to run: boot, cpu, disk, net, memory, density (default: all).")]
+        [Description("Suites to run: boot, cpu, disk, net, memory, snapshot, density (default: all).")]
         public string[] Suites { get; init; } = [];
 
         public IReadOnlyList<string> SuiteList => Suites.Length == 0 ? BenchCommandLine.Suites : Suites;
@@ -84,6 +84,7 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
         "disk" => new BenchDiskCommand().Execute(context, new BenchDiskCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
         "net" => new BenchNetCommand().Execute(context, new BenchNetCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
         "memory" => new BenchMemoryCommand().Execute(context, new BenchMemoryCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
+        "snapshot" => new BenchSnapshotCommand().Execute(context, new BenchSnapshotCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json }, cancellationToken),
         "density" => new BenchDensityCommand().Execute(context, new BenchDensityCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a suite"),
     };
