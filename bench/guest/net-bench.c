@@ -1,6 +1,6 @@
 /*
  * net-bench: sends SIZE_MIB MiB of zeroes over one TCP connection in 64 KiB writes, for `vessel bench net`.
- * Usage: net-bench IPV4 PORT SIZE_MIB [CONNECT_TIMEOUT_S]. Prints its own rate (connect excluded, close included);
+ * Usage: net-bench IPV4 PORT SIZE_MIB [CONNECT_TIMEOUT_S]. Prints its own rate (connect excluded, close included: it half-closes and waits for the receiver's close);
  * unlike busybox nc (small reads and writes through a pipe) this keeps the guest's share of the work to the TCP
  * stack itself. With CONNECT_TIMEOUT_S it retries a refused connect until then (the peer VM may still be booting).
  * Receiver: net-bench -l PORT SIZE_MIB TIMEOUT_S accepts one connection and reads to end of stream, printing
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ static int receive(int port, long long expected, int timeout)
     ssize_t n;
     while ((n = read(peer, buffer, sizeof buffer)) > 0) total += n;
     double seconds = seconds_since(&start);
+    close(peer); /* the sender waits for this FIN before it lets its VM power off */
     if (n < 0) {
         perror("net-bench: read");
         return 1;
@@ -114,6 +116,15 @@ int main(int argc, char **argv)
             return 1;
         }
         left -= n;
+    }
+    /* close() returns while the tail of the stream still sits in the socket buffer, and the guest powers off
+     * right after we exit, which would lose it (the receiver then waits forever). Half-close and wait for the
+     * receiver's own close, so every byte has been acknowledged; a 60 s read timeout keeps a lost FIN from
+     * hanging us. */
+    shutdown(fd, SHUT_WR);
+    struct timeval patience_rd = { .tv_sec = 60 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience_rd, sizeof patience_rd);
+    while (read(fd, buffer, sizeof buffer) > 0) {
     }
     close(fd);
     clock_gettime(CLOCK_MONOTONIC, &end);

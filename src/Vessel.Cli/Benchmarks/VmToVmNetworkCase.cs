@@ -19,7 +19,7 @@ public static partial class VmToVmNetworkCase
     /// <summary>How long the receiver waits in all (for the sender's boot and the transfer) before it gives up.</summary>
     private const int ReceiverTimeoutSeconds = 540;
 
-    public static BenchmarkCase Create(GuestKitPaths kit, string initrd, int sizeMiB)
+    public static BenchmarkCase Create(GuestKitPaths kit, string initrd, int sizeMiB, Vessel.RiscV.CpuEngine engine)
     {
         GuestWorkload? sender = null;
         return new BenchmarkCase(
@@ -29,9 +29,9 @@ public static partial class VmToVmNetworkCase
                 // A new LAN per run: a fresh switch name and fresh UDP ports, so no frame from an earlier run arrives.
                 string lan = $"bench{Environment.ProcessId}x{Guid.NewGuid():N}"[..24];
                 int receiverPort = FreeUdpPort(), senderPort = FreeUdpPort();
-                var receiver = Workload(kit, initrd, new LanLink(lan, receiverPort, senderPort, "52:54:00:be:0c:01"),
+                var receiver = Workload(kit, initrd, engine, new LanLink(lan, receiverPort, senderPort, "52:54:00:be:0c:01"),
                     $"ip addr add 192.168.100.1/24 dev eth0; net-bench -l {Port} {sizeMiB} {ReceiverTimeoutSeconds}");
-                sender = Workload(kit, initrd, new LanLink(lan, senderPort, receiverPort, "52:54:00:be:0c:02"),
+                sender = Workload(kit, initrd, engine, new LanLink(lan, senderPort, receiverPort, "52:54:00:be:0c:02"),
                     $"ip addr add 192.168.100.2/24 dev eth0; net-bench 192.168.100.1 {Port} {sizeMiB} {ReceiverTimeoutSeconds - 60}");
                 return receiver;
             },
@@ -50,8 +50,9 @@ public static partial class VmToVmNetworkCase
             : null;
     }
 
-    private static GuestWorkload Workload(GuestKitPaths kit, string initrd, LanLink lan, string command) => new()
+    private static GuestWorkload Workload(GuestKitPaths kit, string initrd, Vessel.RiscV.CpuEngine engine, LanLink lan, string command) => new()
     {
+        Engine = engine,
         Firmware = kit.Firmware,
         Kernel = kit.Kernel,
         Initrd = initrd,

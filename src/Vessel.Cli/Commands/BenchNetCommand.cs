@@ -100,7 +100,7 @@ public sealed class BenchNetCommand : Command<BenchNetCommand.Settings>
 
         if (settings.LinkList.Contains("vm"))
         {
-            cases.Add(VmToVmNetworkCase.Create(kit, initrd, settings.SizeMiB));
+            cases.Add(VmToVmNetworkCase.Create(kit, initrd, settings.SizeMiB, settings.Engine));
         }
 
         var samples = SideBySideBenchmark.Run(cases, settings.Runs, qemu, Console.Error, cancellationToken);
