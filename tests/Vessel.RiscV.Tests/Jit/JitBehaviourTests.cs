@@ -41,6 +41,32 @@ public sealed unsafe class JitBehaviourTests
     }
 
     [Fact]
+    public void AHotLoopSwitchesToBackgroundCompiledCodeWithoutLosingCount()
+    {
+        using var m = new TestMachine();
+        m.Hart.Engine = CpuEngine.Jit;
+        m.Hart.JitHotThreshold = 1;
+        m.Hart.JitCompilesInBackground = true;
+        m.Load(TestMachine.RamBase, Addi(1, 1, 1), 0xFFDFF06F); // loop: addi x1, x1, 1; jal x0, -4
+        m.Hart.Pc = TestMachine.RamBase;
+
+        // The hart never waits: it interprets the loop until the compiler thread's code turns up at a lookup.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long slices = 0;
+        while (m.Hart.JitStatistics.TranslatedInstructions == 0 && DateTime.UtcNow < deadline)
+        {
+            m.Hart.Run(100);
+            slices++;
+        }
+
+        Assert.True(m.Hart.JitStatistics.TranslatedInstructions > 0, "the background compile never arrived");
+        Assert.True(m.Hart.JitStatistics.BlocksCompiled >= 1);
+        Assert.Equal((ulong)(slices * 100), m.Hart.InstructionsRetired);
+        Assert.Equal((ulong)(slices * 50), m.X(1));
+        Assert.Equal(TestMachine.RamBase, m.Hart.Pc);
+    }
+
+    [Fact]
     public void AHotLoopStopsExactlyAtTheBudget()
     {
         using var m = JitMachine();
