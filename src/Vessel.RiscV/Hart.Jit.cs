@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Vessel.RiscV.Decoding;
 using Vessel.RiscV.Jit;
@@ -63,6 +64,11 @@ public sealed unsafe partial class Hart
     internal void InterpretOneForJit() => RunBlock(1);
 
     /// <summary>Executes up to about <paramref name="limit"/> instructions through the translation cache.</summary>
+    /// <remarks>
+    /// Entered again after every SYSTEM instruction, trap and fetch-TLB miss, so the 1.3 KB scratch is not zeroed
+    /// (Scan writes every entry it hands out).
+    /// </remarks>
+    [SkipLocalsInit]
     private long RunTranslated(long limit)
     {
         TranslationCache cache = _translations ??= new TranslationCache();
