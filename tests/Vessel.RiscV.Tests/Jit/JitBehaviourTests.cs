@@ -1,3 +1,4 @@
+using Vessel.RiscV.Decoding;
 using Vessel.RiscV.Jit;
 using static Vessel.RiscV.Tests.InstructionEncoder;
 
@@ -108,5 +109,21 @@ public sealed unsafe class JitBehaviourTests
         Assert.False(foundRemapped);
         cache.Find(0x1000, 0x7000, out bool foundOriginal);
         Assert.True(foundOriginal);
+    }
+
+    [Fact]
+    public void ABlockBeingCompiledInTheBackgroundIsNotPushedOutByColdCode()
+    {
+        var cache = new TranslationCache(sets: 1);
+        ref var hot = ref cache.Find(TestMachine.RamBase, 0x7000, out _);
+        hot.Pending = new PendingTranslation(TestMachine.RamBase, 0x7000, [0x13, 0, 0, 0], new DecodedInstruction[1]);
+        for (int i = 1; i <= 10; i++)
+        {
+            cache.Find(TestMachine.RamBase + (ulong)(4 * i), 0x7000 + (4 * i), out _); // code that runs once
+        }
+
+        ref var again = ref cache.Find(TestMachine.RamBase, 0x7000, out bool found);
+        Assert.True(found, "the pending block was evicted by cold blocks");
+        Assert.NotNull(again.Pending);
     }
 }
