@@ -9,8 +9,8 @@ public sealed record MachineConfiguration
 
     public ulong MemorySize { get; init; } = 512UL << 20;
 
-    /// <summary>How the harts run guest code: the interpreter (the reference) or the JIT.</summary>
-    public CpuEngine CpuEngine { get; init; } = CpuEngine.Interpreter;
+    /// <summary>How the harts run guest code: the interpreter (the reference) or the JIT; see <see cref="CpuEngineSelection"/>.</summary>
+    public CpuEngine CpuEngine { get; init; } = CpuEngineSelection.Default;
 
     /// <summary>OpenSBI <c>fw_dynamic.bin</c> (raw binary or ELF) loaded at the start of RAM.</summary>
     public required string FirmwarePath { get; init; }
@@ -49,6 +49,11 @@ public sealed record MachineConfiguration
         if (CpuCount is < 1 or > MaxCpus)
         {
             return $"--cpus must be between 1 and {MaxCpus}, not {CpuCount}.";
+        }
+
+        if (CpuEngineSelection.EnvironmentProblem() is { } engineProblem)
+        {
+            return engineProblem;
         }
 
         if (MemorySize < (64UL << 20) || MemorySize > (64UL << 30) || (MemorySize & 0xFFFFF) != 0)

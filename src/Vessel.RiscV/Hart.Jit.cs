@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Vessel.RiscV.Decoding;
 using Vessel.RiscV.Jit;
@@ -29,7 +30,7 @@ public sealed unsafe partial class Hart
     private long _compileTicks;
 
     /// <summary>How <see cref="Run"/> executes guest code. Set it while the hart is not running.</summary>
-    public CpuEngine Engine { get; set; } = CpuEngine.Interpreter;
+    public CpuEngine Engine { get; set; } = CpuEngineSelection.Default;
 
     /// <summary>
     /// Times a block runs in the interpreter before the JIT compiles it (0: compile on first sight). Compiling a block
@@ -38,6 +39,13 @@ public sealed unsafe partial class Hart
     /// 1000 spent 6 s on 1.8 k blocks in 0.9 G and still ran 89 % of instructions compiled.
     /// </summary>
     public int JitHotThreshold { get; set; } = DefaultJitHotThreshold;
+
+    /// <summary>
+    /// Hot blocks go to the <see cref="BackgroundCompiler"/> and keep running in the interpreter until their code is
+    /// ready (true, the default), or compile on this thread when they turn hot (false: deterministic, for tests).
+    /// A <see cref="JitHotThreshold"/> of 0 always compiles on this thread.
+    /// </summary>
+    public bool JitCompilesInBackground { get; set; } = true;
 
     /// <summary>The default <see cref="JitHotThreshold"/>.</summary>
     public const int DefaultJitHotThreshold = 1000;
@@ -56,6 +64,11 @@ public sealed unsafe partial class Hart
     internal void InterpretOneForJit() => RunBlock(1);
 
     /// <summary>Executes up to about <paramref name="limit"/> instructions through the translation cache.</summary>
+    /// <remarks>
+    /// Entered again after every SYSTEM instruction, trap and fetch-TLB miss, so the 1.3 KB scratch is not zeroed
+    /// (Scan writes every entry it hands out).
+    /// </remarks>
+    [SkipLocalsInit]
     private long RunTranslated(long limit)
     {
         TranslationCache cache = _translations ??= new TranslationCache();
@@ -95,29 +108,60 @@ public sealed unsafe partial class Hart
             long compileStart = 0;
             if (code is null)
             {
-                if (slot.Heat++ < JitHotThreshold)
+                if (slot.Pending is { } pending)
                 {
-                    long ran = Interpret(slot.Instructions);
-                    executed += ran;
-                    if (ran < slot.Instructions)
+                    code = pending.Code;
+                    if (code is null)
                     {
-                        return executed; // it trapped or left the block: let Run look at interrupts
+                        if (pending.Failed)
+                        {
+                            slot.Pending = null;
+                            slot.Heat = int.MinValue; // never offered again: the interpreter runs it
+                        }
+
+                        goto interpret; // still compiling: no stall, the interpreter runs it meanwhile
                     }
 
-                    continue;
+                    slot.Code = code;
+                    slot.Pending = null;
+                    cache.RecordCompiled();
+                    _compileTicks += pending.CompileTicks;
                 }
-
-                int count = BlockTranslator.Scan(pc, (byte*)host, scratch, out int length);
-                slot.Instructions = count;
-                if (count == 0 || count > remaining)
+                else if (slot.Heat++ < JitHotThreshold)
                 {
-                    continue;
+                    goto interpret;
                 }
+                else
+                {
+                    int count = BlockTranslator.Scan(pc, (byte*)host, scratch, out int length);
+                    slot.Instructions = count;
+                    if (count == 0 || count > remaining)
+                    {
+                        continue;
+                    }
 
-                compileStart = Stopwatch.GetTimestamp();
-                code = BlockTranslator.Compile(pc, (byte*)host, scratch[..count], length);
-                slot.Code = code;
-                cache.RecordCompiled();
+                    if (JitCompilesInBackground && JitHotThreshold > 0)
+                    {
+                        // Copies taken now: the compiler thread never reads guest RAM, and the block's code check
+                        // compares against exactly the bytes these instructions were decoded from.
+                        var request = new PendingTranslation(pc, host, new ReadOnlySpan<byte>((byte*)host, length).ToArray(), scratch[..count].ToArray());
+                        if (BackgroundCompiler.Shared.TryQueue(request))
+                        {
+                            slot.Pending = request;
+                        }
+                        else
+                        {
+                            slot.Heat = JitHotThreshold / 2; // queue full: offer it again after more runs
+                        }
+
+                        goto interpret;
+                    }
+
+                    compileStart = Stopwatch.GetTimestamp();
+                    code = BlockTranslator.Compile(pc, (byte*)host, scratch[..count], length);
+                    slot.Code = code;
+                    cache.RecordCompiled();
+                }
             }
 
             int done = code(this, _x, (int)Math.Min(remaining, int.MaxValue));
@@ -130,15 +174,31 @@ public sealed unsafe partial class Hart
             if (done < 0)
             {
                 cache.RecordInvalidated(ref slot);
+                slot.Pending = null;
                 slot.Instructions = BlockTranslator.Scan(pc, (byte*)host, scratch, out _);
                 continue;
             }
 
             executed += done;
             _translatedInstructions += done;
+            continue;
+
+        interpret:
+            if (!InterpretBlock(slot.Instructions, ref executed))
+            {
+                return executed; // it trapped or left the block: let Run look at interrupts
+            }
         }
 
         return executed;
+    }
+
+    /// <summary>Runs a not yet compiled block in the interpreter; false when it stopped early (a trap, a jump out).</summary>
+    private bool InterpretBlock(int instructions, ref long executed)
+    {
+        long ran = Interpret(instructions);
+        executed += ran;
+        return ran == instructions;
     }
 
     private long Interpret(long count)

@@ -14,7 +14,7 @@ public sealed record GuestWorkload
     public int Cpus { get; init; } = 1;
 
     /// <summary>How Vessel's harts run (QEMU always uses TCG).</summary>
-    public Vessel.RiscV.CpuEngine Engine { get; init; } = Vessel.RiscV.CpuEngine.Interpreter;
+    public Vessel.RiscV.CpuEngine Engine { get; init; } = Vessel.RiscV.CpuEngineSelection.Default;
 
     public ulong MemorySize { get; init; } = 512UL << 20;
 

@@ -26,11 +26,10 @@ public abstract class SideBySideSettings : CommandSettings
 
     [CommandOption(CpuEngineOption.Template)]
     [Description(CpuEngineOption.Description)]
-    [DefaultValue(CpuEngineOption.Default)]
-    public string CpuEngine { get; init; } = CpuEngineOption.Default;
+    public string? CpuEngine { get; init; }
 
-    /// <summary>The parsed <see cref="CpuEngine"/> (valid once <see cref="Validate"/> passed).</summary>
-    public Vessel.RiscV.CpuEngine Engine => CpuEngineOption.TryParse(CpuEngine, out var engine) ? engine : Vessel.RiscV.CpuEngine.Interpreter;
+    /// <summary>The engine <see cref="CpuEngine"/> or, without it, the environment selects (valid once <see cref="Validate"/> passed).</summary>
+    public Vessel.RiscV.CpuEngine Engine => CpuEngineOption.Resolve(CpuEngine);
 
     [CommandOption("--json <FILE>")]
     [Description("Also write every measurement and the summary as JSON.")]
@@ -38,7 +37,7 @@ public abstract class SideBySideSettings : CommandSettings
 
     public sealed override ValidationResult Validate() =>
         Runs is < 1 or > MaxRuns ? ValidationResult.Error($"--runs must be between 1 and {MaxRuns}.")
-        : !CpuEngineOption.TryParse(CpuEngine, out _) ? ValidationResult.Error(CpuEngineOption.Error(CpuEngine))
+        : CpuEngineOption.Problem(CpuEngine) is { } engineProblem ? ValidationResult.Error(engineProblem)
         : ValidateSuite();
 
     /// <summary>The suite's own options, checked after the shared ones.</summary>

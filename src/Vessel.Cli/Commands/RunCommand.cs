@@ -74,8 +74,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
         [CommandOption(CpuEngineOption.Template)]
         [Description(CpuEngineOption.Description)]
-        [DefaultValue(CpuEngineOption.Default)]
-        public string CpuEngine { get; init; } = CpuEngineOption.Default;
+        public string? CpuEngine { get; init; }
 
         [CommandOption("--stats")]
         [Description("On exit, print instructions executed, MIPS and time to the first user process.")]
@@ -83,9 +82,9 @@ public sealed class RunCommand : Command<RunCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (!CpuEngineOption.TryParse(CpuEngine, out _))
+            if (CpuEngineOption.Problem(CpuEngine) is { } engineProblem)
             {
-                return ValidationResult.Error(CpuEngineOption.Error(CpuEngine));
+                return ValidationResult.Error(engineProblem);
             }
 
             if (!DataSize.TryParse(Memory, out _))
@@ -305,7 +304,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         {
             CpuCount = settings.Cpus,
             MemorySize = memory,
-            CpuEngine = CpuEngineOption.TryParse(settings.CpuEngine, out var engine) ? engine : Vessel.RiscV.CpuEngine.Interpreter,
+            CpuEngine = CpuEngineOption.Resolve(settings.CpuEngine),
             FirmwarePath = bios,
             KernelPath = kernel,
             InitrdPath = initrd,

@@ -20,7 +20,7 @@ public sealed class RiscvTestRunner
     public long InstructionLimit { get; init; } = DefaultInstructionLimit;
 
     /// <summary>The engine the hart runs the test on.</summary>
-    public CpuEngine Engine { get; init; } = CpuEngine.Interpreter;
+    public CpuEngine Engine { get; init; } = CpuEngineSelection.Default;
 
     /// <summary>With the JIT, how many interpreted runs make a block hot (0 compiles every block on first sight).</summary>
     public int JitHotThreshold { get; init; } = Hart.DefaultJitHotThreshold;

@@ -110,13 +110,27 @@ internal static unsafe class BlockTranslator
     }
 
     /// <summary>Compiles a block that <see cref="Scan"/> produced from the bytes now at <paramref name="host"/>.</summary>
-    public static BlockFunction Compile(ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length)
+    public static BlockFunction Compile(ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length) =>
+        Compile(pc, (nint)host, new ReadOnlySpan<byte>(host, length), block);
+
+    /// <summary>
+    /// Compiles a block that <see cref="Scan"/> produced from <paramref name="code"/>, a copy of the guest bytes
+    /// taken when the block was scanned; the block's code check compares the bytes at <paramref name="host"/> with
+    /// that copy, so a block compiled later (on the background thread) never runs over code changed meanwhile.
+    /// </summary>
+    public static BlockFunction Compile(ulong pc, nint host, ReadOnlySpan<byte> code, ReadOnlySpan<DecodedInstruction> block)
     {
         var method = new DynamicMethod($"rv_{pc:x}", typeof(int), [typeof(Hart), typeof(ulong*), typeof(int)], typeof(Hart), skipVisibility: true);
-        var emitter = new Emitter(method.GetILGenerator(), pc, host, block, length);
+        var emitter = new Emitter(method.GetILGenerator(), pc, host, code, block);
         emitter.Emit();
         return method.CreateDelegate<BlockFunction>();
     }
+
+    /// <summary>
+    /// Makes RyuJIT compile <paramref name="function"/> now, on this thread: a zero budget returns before the block
+    /// touches the hart, its registers or guest memory (DynamicMethods are compiled on their first call).
+    /// </summary>
+    public static void Warm(BlockFunction function) => function(null!, null, 0);
 
     private static Dictionary<Opcode, MethodInfo> BuildHelpers()
     {
@@ -169,7 +183,8 @@ internal static unsafe class BlockTranslator
     {
         private readonly ILGenerator _il;
         private readonly ulong _pc;
-        private readonly byte* _host;
+        private readonly nint _host;
+        private readonly byte[] _code;
         private readonly DecodedInstruction[] _block;
         private readonly int _length;
         private readonly LocalBuilder?[] _registers = new LocalBuilder?[32];
@@ -200,13 +215,14 @@ internal static unsafe class BlockTranslator
         private readonly List<(int Index, ulong Target, int Synced, Label Label)> _takenBranches = [];
         private readonly Label _epilogue;
 
-        public Emitter(ILGenerator il, ulong pc, byte* host, ReadOnlySpan<DecodedInstruction> block, int length)
+        public Emitter(ILGenerator il, ulong pc, nint host, ReadOnlySpan<byte> code, ReadOnlySpan<DecodedInstruction> block)
         {
             _il = il;
             _pc = pc;
             _host = host;
+            _code = code.ToArray();
             _block = block.ToArray();
-            _length = length;
+            _length = code.Length;
             _faultExits = new Label[_block.Length];
             _faultExitUsed = new bool[_block.Length];
             _interpretedExits = new Label[_block.Length];
@@ -224,6 +240,7 @@ internal static unsafe class BlockTranslator
 
         public void Emit()
         {
+            EmitWarmUpExit();
             EmitCodeCheck();
             AllocateLocals();
             EmitPrologue();
@@ -388,6 +405,17 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Stloc, local);
         }
 
+        /// <summary>A budget of zero (never passed by the dispatcher) returns 0 at once: see <see cref="Warm"/>.</summary>
+        private void EmitWarmUpExit()
+        {
+            var run = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Brtrue, run);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(run);
+        }
+
         private void EmitCodeCheck()
         {
             var changed = _il.DefineLabel();
@@ -400,19 +428,19 @@ internal static unsafe class BlockTranslator
                 if (left >= 8)
                 {
                     _il.Emit(OpCodes.Ldind_I8);
-                    _il.Emit(OpCodes.Ldc_I8, Unsafe.ReadUnaligned<long>(_host + offset));
+                    _il.Emit(OpCodes.Ldc_I8, BitConverter.ToInt64(_code, offset));
                     offset += 8;
                 }
                 else if (left >= 4)
                 {
                     _il.Emit(OpCodes.Ldind_I4);
-                    _il.Emit(OpCodes.Ldc_I4, Unsafe.ReadUnaligned<int>(_host + offset));
+                    _il.Emit(OpCodes.Ldc_I4, BitConverter.ToInt32(_code, offset));
                     offset += 4;
                 }
                 else
                 {
                     _il.Emit(OpCodes.Ldind_U2);
-                    _il.Emit(OpCodes.Ldc_I4, (int)Unsafe.ReadUnaligned<ushort>(_host + offset));
+                    _il.Emit(OpCodes.Ldc_I4, (int)BitConverter.ToUInt16(_code, offset));
                     offset += 2;
                 }
 

@@ -15,4 +15,7 @@ internal struct TranslationSlot
     public int Heat;
 
     public BlockFunction? Code;
+
+    /// <summary>The block's compile on the <see cref="BackgroundCompiler"/>, while <see cref="Code"/> is still null.</summary>
+    public PendingTranslation? Pending;
 }

@@ -1,3 +1,4 @@
+using Vessel.RiscV.Decoding;
 using Vessel.RiscV.Jit;
 using static Vessel.RiscV.Tests.InstructionEncoder;
 
@@ -38,6 +39,32 @@ public sealed unsafe class JitBehaviourTests
         m.Hart.Run(2);
         Assert.Equal(102UL, m.X(1));
         Assert.Equal(1, m.Hart.JitStatistics.BlocksInvalidated);
+    }
+
+    [Fact]
+    public void AHotLoopSwitchesToBackgroundCompiledCodeWithoutLosingCount()
+    {
+        using var m = new TestMachine();
+        m.Hart.Engine = CpuEngine.Jit;
+        m.Hart.JitHotThreshold = 1;
+        m.Hart.JitCompilesInBackground = true;
+        m.Load(TestMachine.RamBase, Addi(1, 1, 1), 0xFFDFF06F); // loop: addi x1, x1, 1; jal x0, -4
+        m.Hart.Pc = TestMachine.RamBase;
+
+        // The hart never waits: it interprets the loop until the compiler thread's code turns up at a lookup.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long slices = 0;
+        while (m.Hart.JitStatistics.TranslatedInstructions == 0 && DateTime.UtcNow < deadline)
+        {
+            m.Hart.Run(100);
+            slices++;
+        }
+
+        Assert.True(m.Hart.JitStatistics.TranslatedInstructions > 0, "the background compile never arrived");
+        Assert.True(m.Hart.JitStatistics.BlocksCompiled >= 1);
+        Assert.Equal((ulong)(slices * 100), m.Hart.InstructionsRetired);
+        Assert.Equal((ulong)(slices * 50), m.X(1));
+        Assert.Equal(TestMachine.RamBase, m.Hart.Pc);
     }
 
     [Fact]
@@ -82,5 +109,21 @@ public sealed unsafe class JitBehaviourTests
         Assert.False(foundRemapped);
         cache.Find(0x1000, 0x7000, out bool foundOriginal);
         Assert.True(foundOriginal);
+    }
+
+    [Fact]
+    public void ABlockBeingCompiledInTheBackgroundIsNotPushedOutByColdCode()
+    {
+        var cache = new TranslationCache(sets: 1);
+        ref var hot = ref cache.Find(TestMachine.RamBase, 0x7000, out _);
+        hot.Pending = new PendingTranslation(TestMachine.RamBase, 0x7000, [0x13, 0, 0, 0], new DecodedInstruction[1]);
+        for (int i = 1; i <= 10; i++)
+        {
+            cache.Find(TestMachine.RamBase + (ulong)(4 * i), 0x7000 + (4 * i), out _); // code that runs once
+        }
+
+        ref var again = ref cache.Find(TestMachine.RamBase, 0x7000, out bool found);
+        Assert.True(found, "the pending block was evicted by cold blocks");
+        Assert.NotNull(again.Pending);
     }
 }

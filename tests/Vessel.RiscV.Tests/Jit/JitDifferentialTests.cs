@@ -22,10 +22,40 @@ public sealed class JitDifferentialTests
     [MemberData(nameof(Seeds))]
     public void RandomProgramsMatchTheInterpreter(int seed, int hotThreshold)
     {
+        var (interpreted, translated) = RunBoth(seed, hotThreshold, background: false);
+        using (interpreted)
+        using (translated)
+        {
+            Assert.True(translated.Hart.JitStatistics.BlocksCompiled > 0, "the JIT compiled nothing");
+            Assert.True(translated.Hart.JitStatistics.TranslatedInstructions > 0, "no compiled block ran");
+        }
+    }
+
+    /// <summary>
+    /// With the compiler thread, which blocks are compiled when depends on timing; the state after every slice
+    /// must not (blocks switch from the interpreter to compiled code at arbitrary lookups).
+    /// </summary>
+    [Theory]
+    [InlineData(101)]
+    [InlineData(102)]
+    [InlineData(103)]
+    [InlineData(104)]
+    [InlineData(105)]
+    [InlineData(106)]
+    public void RandomProgramsMatchTheInterpreterWhileCompilingInBackground(int seed)
+    {
+        var (interpreted, translated) = RunBoth(seed, hotThreshold: 1, background: true);
+        interpreted.Dispose();
+        translated.Dispose();
+    }
+
+    private static (TestMachine Interpreted, TestMachine Translated) RunBoth(int seed, int hotThreshold, bool background)
+    {
         var program = new RandomProgram(seed, 160);
         var twin = new RandomProgram(seed, 160);
-        using var interpreted = Prepare(program, CpuEngine.Interpreter, hotThreshold);
-        using var translated = Prepare(twin, CpuEngine.Jit, hotThreshold);
+        var interpreted = Prepare(program, CpuEngine.Interpreter, hotThreshold);
+        var translated = Prepare(twin, CpuEngine.Jit, hotThreshold);
+        translated.Hart.JitCompilesInBackground = background;
         Assert.Equal(program.EndPc, twin.EndPc);
 
         var slices = new Random(seed * 7919);
@@ -40,8 +70,7 @@ public sealed class JitDifferentialTests
         }
 
         Assert.Equal(program.EndPc, interpreted.Hart.Pc);
-        Assert.True(translated.Hart.JitStatistics.BlocksCompiled > 0, "the JIT compiled nothing");
-        Assert.True(translated.Hart.JitStatistics.TranslatedInstructions > 0, "no compiled block ran");
+        return (interpreted, translated);
     }
 
     private static TestMachine Prepare(RandomProgram program, CpuEngine engine, int hotThreshold)
