@@ -11,7 +11,7 @@ public static class CpuEngineSelection
     public const string EnvironmentVariable = "VESSEL_CPU_ENGINE";
 
     /// <summary>The engine used when neither an option nor the environment names one.</summary>
-    public const CpuEngine BuiltInDefault = CpuEngine.Interpreter;
+    public const CpuEngine BuiltInDefault = CpuEngine.Jit;
 
     /// <summary>Parses an engine name: <c>interp</c> (or <c>interpreter</c>) or <c>jit</c>, any case.</summary>
     public static bool TryParse(string? text, out CpuEngine engine)

@@ -29,8 +29,11 @@ public sealed unsafe partial class Hart
     private long _interpretedInstructions;
     private long _compileTicks;
 
-    /// <summary>How <see cref="Run"/> executes guest code. Set it while the hart is not running.</summary>
-    public CpuEngine Engine { get; set; } = CpuEngineSelection.Default;
+    /// <summary>
+    /// How <see cref="Run"/> executes guest code. Set it while the hart is not running. A bare hart starts as the
+    /// reference interpreter; machines take their engine from <c>MachineConfiguration.CpuEngine</c>.
+    /// </summary>
+    public CpuEngine Engine { get; set; } = CpuEngine.Interpreter;
 
     /// <summary>
     /// Times a block runs in the interpreter before the JIT compiles it (0: compile on first sight). Compiling a block

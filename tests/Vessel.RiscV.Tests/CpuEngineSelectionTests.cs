@@ -32,10 +32,14 @@ public sealed class CpuEngineSelectionTests
         Assert.Contains("VESSEL_CPU_ENGINE=jti", problem);
     }
 
+    /// <summary>A bare hart is the reference interpreter whatever the default; machines choose through their configuration.</summary>
     [Fact]
-    public void NewHartsUseTheProcessDefault()
+    public void BareHartsInterpret()
     {
         using var machine = new TestMachine();
-        Assert.Equal(CpuEngineSelection.Default, machine.Hart.Engine);
+        Assert.Equal(CpuEngine.Interpreter, machine.Hart.Engine);
     }
+
+    [Fact]
+    public void TheBuiltInDefaultIsTheJit() => Assert.Equal(CpuEngine.Jit, CpuEngineSelection.Choose(null));
 }

@@ -9,7 +9,7 @@ namespace Vessel.Cli.Commands;
 public static class CpuEngineOption
 {
     public const string Template = "--cpu-engine <ENGINE>";
-    public const string Description = "How harts run guest code: interp (the interpreter) or jit (translate hot blocks to native code). Default: $VESSEL_CPU_ENGINE, else interp.";
+    public const string Description = "How harts run guest code: interp (the interpreter) or jit (translate hot blocks to native code). Default: $VESSEL_CPU_ENGINE, else jit.";
 
     public static bool TryParse(string text, out CpuEngine engine) => CpuEngineSelection.TryParse(text, out engine);
 
