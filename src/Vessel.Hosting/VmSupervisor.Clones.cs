@@ -4,7 +4,7 @@ using Vessel.Storage;
 namespace Vessel.Hosting;
 
 /// <summary>
-/// Clones, export and import of stopped VMs (issue 6). Disks Vessel makes for a VM (clone copies and overlays,
+/// Clones, export and import of stopped VMs, or of running ones without writable disks (issue 6). Disks Vessel makes for a VM (clone copies and overlays,
 /// imported disks) live in <c>vms/NAME/disks/</c> and go when the VM is deleted; the user's own disks never do.
 /// </summary>
 public sealed partial class VmSupervisor
@@ -18,7 +18,7 @@ public sealed partial class VmSupervisor
     {
         var definition = Registry.Get(source);
         string name = CheckNewName(request.Name);
-        EnsureStopped(source, "cloned");
+        EnsureQuiescent(definition, "cloned");
         if (request.Snapshot is not null && request.Linked)
         {
             // A qcow2 backing file is always an image's current state, never one of its internal snapshots.
@@ -112,7 +112,7 @@ public sealed partial class VmSupervisor
             throw new VmValidationException(new Dictionary<string, string[]> { ["path"] = [$"{request.Path}: is a directory, or its directory does not exist"] });
         }
 
-        EnsureStopped(name, "exported");
+        EnsureQuiescent(definition, "exported");
         string work = Path.Combine(StateDirectory, "vms", $".export-{Guid.NewGuid():N}");
         try
         {
@@ -204,12 +204,17 @@ public sealed partial class VmSupervisor
         return name!;
     }
 
-    private void EnsureStopped(string name, string action)
+    /// <summary>
+    /// A running VM's writable disks change under a copy, so such a VM must be stopped first. A running VM without
+    /// writable disks (the default guest kit's initramfs VM) is its definition and shared read-only disks only, which
+    /// do not change: it may be cloned or exported while it runs, and the copy boots fresh like any clone.
+    /// </summary>
+    private void EnsureQuiescent(VmDefinition definition, string action)
     {
-        var state = Runtime(name).State;
-        if (IsActive(state))
+        var state = Runtime(definition.Name).State;
+        if (IsActive(state) && definition.Disks.Any(d => !d.ReadOnly))
         {
-            throw new VmConflictException($"VM '{name}' is {state.ToString().ToLowerInvariant()}; stop it before it can be {action}");
+            throw new VmConflictException($"VM '{definition.Name}' is {state.ToString().ToLowerInvariant()} and has writable disks, which would change under the copy; stop it before it can be {action}");
         }
     }
 
