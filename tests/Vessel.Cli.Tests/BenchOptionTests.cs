@@ -26,7 +26,7 @@ public sealed class BenchOptionTests
     [Fact]
     public void EveryListedSuiteHasACommandInBenchAll()
     {
-        Assert.Equal(["boot", "cpu", "disk", "net", "memory", "density"], BenchCommandLine.Suites);
+        Assert.Equal(["boot", "cpu", "disk", "net", "memory", "snapshot", "density"], BenchCommandLine.Suites);
         Assert.Equal(BenchCommandLine.Suites, new BenchAllCommand.Settings().SuiteList);
     }
 

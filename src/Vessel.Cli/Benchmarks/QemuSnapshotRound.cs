@@ -55,7 +55,7 @@ public static class QemuSnapshotRound
             var snapshot = TimeCommand(monitor, $"savevm {SnapshotRoundSetup.SnapshotName}", console, setup, cancellationToken);
             Ask(2, console, Type, setup, cancellationToken);
             var restore = TimeCommand(monitor, $"loadvm {SnapshotRoundSetup.SnapshotName}", console, setup, cancellationToken);
-            var answered = Ask(3, console, Type, setup, cancellationToken);
+            var answered = new ConsoleQuestion("SNAP", 3).Ask(console, Type, setup.StepTimeout, cancellationToken);
             return new SnapshotTimings(snapshot, restore, answered);
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)

@@ -55,7 +55,8 @@ public sealed class BenchSnapshotCommand : Command<BenchSnapshotCommand.Settings
                     var setup = new SnapshotRoundSetup(kit, (ulong)settings.MemoryMiB << 20, disk, work) { Engine = settings.Engine };
                     var timings = engine == "vessel" ? VesselSnapshotRound.Run(setup, cancellationToken) : QemuSnapshotRound.Run(qemu!, setup, cancellationToken);
                     var measured = timings.ToMeasurements();
-                    Console.Error.WriteLine($"run {run}/{settings.Runs} {engine,-6} " + string.Join("  ", measured.Select(m => $"{m.Metric} {m.Value:F1} {m.Unit}")));
+                    Console.Error.WriteLine($"run {run}/{settings.Runs} {engine,-6} " + string.Join("  ", measured.Select(m => $"{m.Metric} {m.Value:F1} {m.Unit}"))
+                        + (timings.RestoreToConsole is null ? $"  (no console answer within {setup.StepTimeout.TotalSeconds:F0} s of the restore)" : string.Empty));
                     samples.AddRange(measured.Select(m => new BenchmarkSample(SnapshotTimings.Group, engine, run, m)));
                 }
                 catch (Exception e) when (e is SnapshotBenchmarkException or DiskImageException or IOException or InvalidOperationException or TimeoutException)
