@@ -48,7 +48,7 @@ public sealed class GuestAgentServiceTests : IDisposable
         Assert.Equal("lnk", linked.GetProperty("definition").GetProperty("name").GetString());
         await Cli("vm", "export", "src", archive);
         await Cli("vm", "import", archive, "--name", "imp");
-        var refused = await Run("vm", "start", "src", "--state-dir", _state);
+        var refused = await VesselCli.RunAsync("vm", "start", "src", "--state-dir", _state);
         Assert.Equal(1, refused.Status);
         Assert.Contains("linked clone 'lnk'", refused.Stderr, StringComparison.Ordinal);
 
@@ -68,57 +68,20 @@ public sealed class GuestAgentServiceTests : IDisposable
         await Cli("vm", "stop", "src");
     }
 
-    public void Dispose()
-    {
-        foreach (string vm in new[] { "src", "lnk", "imp" })
-        {
-            string pidFile = Path.Combine(_state, "vms", vm, "worker.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-            }
-        }
-
-        Directory.Delete(_state, recursive: true);
-    }
+    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "src", "lnk", "imp");
 
     private Task<(int Status, string Stdout, string Stderr)> Exec(string vm, params string[] rest) =>
-        Run(["vm", "exec", vm, "--state-dir", _state, .. rest]);
-
-    /// <summary>Runs the CLI with stdout and stderr kept apart (VesselProcess merges them).</summary>
-    private static async Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vessel.dll"));
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+        VesselCli.RunAsync(["vm", "exec", vm, "--state-dir", _state, .. rest]);
 
     private async Task Cli(params string[] arguments)
     {
-        var result = await Run([.. arguments, "--state-dir", _state]);
+        var result = await VesselCli.RunAsync([.. arguments, "--state-dir", _state]);
         Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stdout}\n{result.Stderr}");
     }
 
     private async Task<JsonElement> CliJson(params string[] arguments)
     {
-        var result = await Run([.. arguments, "--state-dir", _state, "--json"]);
+        var result = await VesselCli.RunAsync([.. arguments, "--state-dir", _state, "--json"]);
         Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stderr}");
         return JsonDocument.Parse(result.Stdout).RootElement.Clone();
     }

@@ -71,23 +71,7 @@ public sealed class HostServiceTests : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        // A worker left behind by a failed test dies with its directory's pid file.
-        string pidFile = Path.Combine(_state, "vms", "demo", "worker.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
-        {
-            try
-            {
-                System.Diagnostics.Process.GetProcessById(pid).Kill();
-            }
-            catch (ArgumentException)
-            {
-            }
-        }
-
-        Directory.Delete(_state, recursive: true);
-    }
+    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "demo"); // a worker left behind by a failed test
 
     private static async Task<bool> HasExited(VesselProcess process)
     {

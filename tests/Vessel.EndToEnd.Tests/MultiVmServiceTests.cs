@@ -107,28 +107,8 @@ public sealed class MultiVmServiceTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var (state, vm) in new[] { (_state, "web"), (_state, "b"), (_state, "c"), (_state, "c-full"), (_otherState, "web2") })
-        {
-            string pidFile = Path.Combine(state, "vms", vm, "worker.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-            }
-        }
-
-        foreach (string dir in new[] { _state, _otherState })
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
+        VesselCli.KillWorkersAndDelete(_state, "web", "b", "c", "c-full");
+        VesselCli.KillWorkersAndDelete(_otherState, "web2");
     }
 
     private static int FreePort()
@@ -172,36 +152,17 @@ public sealed class MultiVmServiceTests : IDisposable
     }
 
     private static Task<(int Status, string Stdout, string Stderr)> Exec(string state, string vm, params string[] rest) =>
-        Run(["vm", "exec", vm, "--state-dir", state, .. rest]);
-
-    /// <summary>Runs the CLI with stdout and stderr kept apart (VesselProcess merges them).</summary>
-    private static async Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vessel.dll"));
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+        VesselCli.RunAsync(["vm", "exec", vm, "--state-dir", state, .. rest]);
 
     private static async Task Cli(string state, params string[] arguments)
     {
-        var result = await Run([.. arguments, "--state-dir", state]);
+        var result = await VesselCli.RunAsync([.. arguments, "--state-dir", state]);
         Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stdout}\n{result.Stderr}");
     }
 
     private static async Task<JsonElement> CliJson(string state, params string[] arguments)
     {
-        var result = await Run([.. arguments, "--state-dir", state, "--json"]);
+        var result = await VesselCli.RunAsync([.. arguments, "--state-dir", state, "--json"]);
         Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stderr}");
         return JsonDocument.Parse(result.Stdout).RootElement.Clone();
     }

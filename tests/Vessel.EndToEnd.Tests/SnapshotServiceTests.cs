@@ -13,7 +13,8 @@ namespace Vessel.EndToEnd.Tests;
 public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
 {
     private const string BootTimeout = "240";
-    private const string TickerScript = "while :; do date +%s > /tmp/tick; sleep 1; done";
+    // mv makes each tick atomic: a reader never sees the file empty between the shell truncating it and date writing.
+    private const string TickerScript = "while :; do date +%s > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 1; done";
     private readonly string _state = Path.Combine(Path.GetTempPath(), "vessel-e2e-snap-" + Guid.NewGuid().ToString("N")[..12]);
 
     [GuestKitFact]
@@ -59,14 +60,14 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
             await ExecOk("rm /root/a");
             var thirdRevert = await Revert(pid);
 
-            var list = await Run("vm", "snapshot", "list", "demo", "--state-dir", _state);
+            var list = await VesselCli.RunAsync("vm", "snapshot", "list", "demo", "--state-dir", _state);
             Assert.Equal(0, list.Status);
             Assert.Contains("s1 *", list.Stdout, StringComparison.Ordinal);
             Assert.Contains("hello in /root/a", list.Stdout, StringComparison.Ordinal);
             await Cli("vm", "snapshot", "delete", "demo", "s1");
-            list = await Run("vm", "snapshot", "list", "demo", "--state-dir", _state);
+            list = await VesselCli.RunAsync("vm", "snapshot", "list", "demo", "--state-dir", _state);
             Assert.Equal("VM demo has no snapshots\n", list.Stdout);
-            var gone = await Run("vm", "snapshot", "revert", "demo", "s1", "--state-dir", _state);
+            var gone = await VesselCli.RunAsync("vm", "snapshot", "revert", "demo", "s1", "--state-dir", _state);
             Assert.Equal(1, gone.Status);
             Assert.Contains("has no snapshot named 's1'", gone.Stderr, StringComparison.Ordinal);
             await Cli("vm", "stop", "demo");
@@ -98,27 +99,35 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
     private async Task AssertTickerRuns(string pid)
     {
         await ExecOk($"test -d /proc/{pid}");
-        long first = long.Parse((await ExecOk("sleep 1.5; cat /tmp/tick")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        long later = long.Parse((await ExecOk("sleep 3; cat /tmp/tick")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        long first = await ReadTick();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1); // a loaded host may run the guest slowly
+        long later;
+        while ((later = await ReadTick()) <= first && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1000);
+        }
+
         Assert.True(later > first, $"/tmp/tick did not advance ({first} then {later}): pid {pid} is not ticking");
     }
 
-    public void Dispose()
+    /// <summary>The ticker's last second; waits for its first tick.</summary>
+    private async Task<long> ReadTick()
     {
-        string pidFile = Path.Combine(_state, "vms", "demo", "worker.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
         {
-            try
+            string text = (await ExecOk("cat /tmp/tick 2>/dev/null; true")).Trim();
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long tick))
             {
-                Process.GetProcessById(pid).Kill();
+                return tick;
             }
-            catch (ArgumentException)
-            {
-            }
-        }
 
-        Directory.Delete(_state, recursive: true);
+            Assert.True(DateTime.UtcNow < deadline, $"the ticker never wrote /tmp/tick (read '{text}')");
+            await Task.Delay(1000);
+        }
     }
+
+    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "demo");
 
     private async Task<string> ExecOk(string script)
     {
@@ -128,30 +137,11 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
     }
 
     private Task<(int Status, string Stdout, string Stderr)> Exec(params string[] rest) =>
-        Run(["vm", "exec", "demo", "--state-dir", _state, .. rest]);
-
-    /// <summary>Runs the CLI with stdout and stderr kept apart (VesselProcess merges them).</summary>
-    private static async Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vessel.dll"));
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+        VesselCli.RunAsync(["vm", "exec", "demo", "--state-dir", _state, .. rest]);
 
     private async Task Cli(params string[] arguments)
     {
-        var result = await Run([.. arguments, "--state-dir", _state]);
+        var result = await VesselCli.RunAsync([.. arguments, "--state-dir", _state]);
         Assert.True(result.Status == 0, $"vessel {string.Join(' ', arguments)} exited {result.Status}:\n{result.Stdout}\n{result.Stderr}");
     }
 }

@@ -75,27 +75,13 @@ public sealed class WalkthroughTests : IDisposable
         await Ok("vm", "clone", "busy", "copy"); // stopped, it clones
     }
 
-    public void Dispose()
-    {
-        foreach (string vm in new[] { "demo", "demo2", "demo3", "busy", "copy" })
-        {
-            string pidFile = Path.Combine(_state, "vms", vm, "worker.pid");
-            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out int pid))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-            }
-        }
+    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "demo", "demo2", "demo3", "busy", "copy");
 
-        if (Directory.Exists(_state))
-        {
-            Directory.Delete(_state, recursive: true);
-        }
+    /// <summary>Runs the CLI against this test's state dir; --state-dir goes before a "--" (the guest's command line follows it).</summary>
+    private Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
+    {
+        int end = Array.IndexOf(arguments, "--");
+        return VesselCli.RunAsync(end < 0 ? [.. arguments, "--state-dir", _state] : [.. arguments[..end], "--state-dir", _state, .. arguments[end..]]);
     }
 
     private async Task<(int Status, string Stdout, string Stderr)> Ok(params string[] arguments)
@@ -105,24 +91,4 @@ public sealed class WalkthroughTests : IDisposable
         return result;
     }
 
-    /// <summary>Runs the CLI against this test's state dir, stdout and stderr apart.</summary>
-    private async Task<(int Status, string Stdout, string Stderr)> Run(params string[] arguments)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vessel.dll"));
-        // --state-dir goes before a "--" (what follows it is the guest's command line).
-        int end = Array.IndexOf(arguments, "--");
-        string[] withState = end < 0 ? [.. arguments, "--state-dir", _state] : [.. arguments[..end], "--state-dir", _state, .. arguments[end..]];
-        foreach (string a in withState)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
 }
