@@ -41,6 +41,16 @@ public static class DashboardRoutes
             }).ExcludeFromDescription();
         }
 
+        if (!assets.Names.Contains("index.html"))
+        {
+            // Built on a machine without npm (Vessel.Api.csproj skips the bundle there): say so instead of a bare 404.
+            app.MapGet("/", () => Results.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Dashboard not built",
+                detail: "This vessel was built without npm, so the web dashboard was not bundled. Install nodejs and npm (apt-get install nodejs npm), then rebuild (rm -rf artifacts/cli; ./vessel serve). The REST API under /api/ works as usual."))
+                .ExcludeFromDescription();
+        }
+
         app.MapPost("/dashboard/session", (DashboardSessionRequest request, HttpContext context) =>
         {
             if (!auth.TokenMatches(request.Token))
