@@ -31,6 +31,18 @@ public sealed class BenchOptionTests
     }
 
     [Fact]
+    public void BenchAllPassesTheSharedOptionsToEverySuite()
+    {
+        var common = new BenchAllCommand.Settings { Runs = 2, Qemu = "/opt/qemu", NoQemu = true, CpuEngine = "interp" };
+        Assert.All(BenchCommandLine.Suites, suite =>
+        {
+            SideBySideSettings settings = BenchAllCommand.SuiteSettings(suite, common, $"/tmp/{suite}.json");
+            int runs = suite == "density" ? 1 : 2; // one density run fills the host for up to 10 minutes per hypervisor
+            Assert.Equal((runs, "/opt/qemu", true, "interp", $"/tmp/{suite}.json"), (settings.Runs, settings.Qemu, settings.NoQemu, settings.CpuEngine, settings.Json));
+        });
+    }
+
+    [Fact]
     public void UnknownSuiteIsRefusedByName()
     {
         var result = new BenchAllCommand.Settings { Suites = ["cpu", "snapshots"] }.Validate();

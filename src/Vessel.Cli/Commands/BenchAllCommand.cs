@@ -16,7 +16,7 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
     public sealed class Settings : SideBySideSettings
     {
         [CommandArgument(0, "[SUITE]")]
-        [Description("Suites to run: boot, cpu, disk, net, memory, snapshot, density (default: all).")]
+        [Description("Suites to run: boot, cpu, disk, net, memory, snapshot, density (default: all; density runs once whatever --runs says).")]
         public string[] Suites { get; init; } = [];
 
         public IReadOnlyList<string> SuiteList => Suites.Length == 0 ? BenchCommandLine.Suites : Suites;
@@ -77,15 +77,31 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
         return 0;
     }
 
-    private static int RunSuite(string suite, Settings common, string? json, CommandContext context, CancellationToken cancellationToken) => suite switch
+    private static int RunSuite(string suite, Settings common, string? json, CommandContext context, CancellationToken cancellationToken) => SuiteSettings(suite, common, json) switch
     {
-        "boot" => new BenchBootCommand().Execute(context, new BenchBootCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
-        "cpu" => new BenchCpuCommand().Execute(context, new BenchCpuCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
-        "disk" => new BenchDiskCommand().Execute(context, new BenchDiskCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
-        "net" => new BenchNetCommand().Execute(context, new BenchNetCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
-        "memory" => new BenchMemoryCommand().Execute(context, new BenchMemoryCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
-        "snapshot" => new BenchSnapshotCommand().Execute(context, new BenchSnapshotCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json }, cancellationToken),
-        "density" => new BenchDensityCommand().Execute(context, new BenchDensityCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, Json = json }, cancellationToken),
+        BenchBootCommand.Settings boot => new BenchBootCommand().Execute(context, boot, cancellationToken),
+        BenchCpuCommand.Settings cpu => new BenchCpuCommand().Execute(context, cpu, cancellationToken),
+        BenchDiskCommand.Settings disk => new BenchDiskCommand().Execute(context, disk, cancellationToken),
+        BenchNetCommand.Settings net => new BenchNetCommand().Execute(context, net, cancellationToken),
+        BenchMemoryCommand.Settings memory => new BenchMemoryCommand().Execute(context, memory, cancellationToken),
+        BenchSnapshotCommand.Settings snapshot => new BenchSnapshotCommand().Execute(context, snapshot, cancellationToken),
+        BenchDensityCommand.Settings density => new BenchDensityCommand().Execute(context, density, cancellationToken),
+        var other => throw new InvalidOperationException($"no command for {other.GetType().Name}"),
+    };
+
+    /// <summary>
+    /// The suite's own settings with its defaults and the shared --runs, --qemu, --no-qemu and --cpu-engine; density runs once,
+    /// since one run already fills the host for up to 10 minutes per hypervisor (<c>vessel bench density --runs N</c> for more).
+    /// </summary>
+    public static SideBySideSettings SuiteSettings(string suite, Settings common, string? json) => suite switch
+    {
+        "boot" => new BenchBootCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "cpu" => new BenchCpuCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "disk" => new BenchDiskCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "net" => new BenchNetCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "memory" => new BenchMemoryCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "snapshot" => new BenchSnapshotCommand.Settings { Runs = common.Runs, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
+        "density" => new BenchDensityCommand.Settings { Runs = 1, Qemu = common.Qemu, NoQemu = common.NoQemu, CpuEngine = common.CpuEngine, Json = json },
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a suite"),
     };
 }
