@@ -43,6 +43,27 @@ public sealed class BenchOptionTests
     }
 
     [Fact]
+    public void ReportHoldsFinishedSuitesAndNullForTheRest()
+    {
+        string directory = Directory.CreateTempSubdirectory("vessel-bench-report-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "boot.json"), """{"samples":[1,2]}""");
+            string report = Path.Combine(directory, "all.json");
+            BenchAllCommand.WriteReport(report, ["boot", "cpu"], directory);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(report))!.AsObject();
+            Assert.Equal(2, json["boot"]!["samples"]!.AsArray().Count);
+            Assert.True(json.ContainsKey("cpu"));
+            Assert.Null(json["cpu"]);
+            Assert.False(File.Exists(report + ".tmp"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void UnknownSuiteIsRefusedByName()
     {
         var result = new BenchAllCommand.Settings { Suites = ["cpu", "snapshots"] }.Validate();

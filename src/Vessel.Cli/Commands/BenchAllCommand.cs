@@ -46,18 +46,12 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
                 {
                     failed.Add($"{suite} (status {status})");
                 }
-            }
 
-            if (settings.Json is not null)
-            {
-                var all = new JsonObject();
-                foreach (string suite in settings.SuiteList)
+                if (settings.Json is not null)
                 {
-                    string file = Path.Combine(jsonDirectory!, suite + ".json");
-                    all[suite] = File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file)) : null;
+                    // After every suite, so a long run that is stopped (Ctrl-C, a reboot) keeps the suites it finished.
+                    WriteReport(settings.Json, settings.SuiteList, jsonDirectory!);
                 }
-
-                File.WriteAllText(settings.Json, all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
         }
         finally
@@ -75,6 +69,21 @@ public sealed class BenchAllCommand : Command<BenchAllCommand.Settings>
         }
 
         return 0;
+    }
+
+    /// <summary>One JSON object with a member per suite: its report, or null while it has not run (yet).</summary>
+    public static void WriteReport(string path, IReadOnlyList<string> suites, string suiteDirectory)
+    {
+        var all = new JsonObject();
+        foreach (string suite in suites)
+        {
+            string file = Path.Combine(suiteDirectory, suite + ".json");
+            all[suite] = File.Exists(file) ? JsonNode.Parse(File.ReadAllText(file)) : null;
+        }
+
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, all.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
     }
 
     private static int RunSuite(string suite, Settings common, string? json, CommandContext context, CancellationToken cancellationToken) => SuiteSettings(suite, common, json) switch
