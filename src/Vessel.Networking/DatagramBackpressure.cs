@@ -13,8 +13,12 @@ namespace Vessel.Networking;
 /// </summary>
 internal static class DatagramBackpressure
 {
-    /// <summary>True if sent; false if the receiver's queue stayed full for <paramref name="patience"/>. Other socket errors propagate.</summary>
-    public static bool TrySend(Socket socket, ReadOnlySpan<byte> frame, EndPoint to, TimeSpan patience)
+    /// <summary>
+    /// True if sent; false if the receiver's queue stayed full for <paramref name="patience"/>. Other socket errors
+    /// propagate. The destination is a serialised <see cref="SocketAddress"/> the caller keeps, so a send allocates
+    /// nothing; a full queue costs a SocketException per retry, since .NET has no non-throwing sendto.
+    /// </summary>
+    public static bool TrySend(Socket socket, ReadOnlySpan<byte> frame, SocketAddress to, TimeSpan patience)
     {
         long deadline = 0;
         var spin = new SpinWait();

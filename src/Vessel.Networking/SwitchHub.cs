@@ -23,8 +23,10 @@ internal sealed class SwitchHub : IDisposable
     private readonly FileStream lockFile;
     private readonly string socketPath;
     private readonly Lock gate = new();
-    private readonly Dictionary<string, long> ports = [];
-    private readonly Dictionary<MacAddress, (string Port, long Seen)> macs = [];
+    /// <summary>Ports by the address their datagrams come from; SocketAddress compares by content, so a received address finds its port without allocating.</summary>
+    private readonly Dictionary<SocketAddress, HubPort> ports = [];
+    private readonly Dictionary<MacAddress, (HubPort Port, long Seen)> macs = [];
+    private readonly List<HubPort> gonePorts = []; // reused: ports found dead while flooding, removed after the loop
     private readonly CancellationTokenSource stopping = new();
     private readonly SwitchDhcpFiles dhcpFiles;
     private SwitchDhcpServer? dhcp;
@@ -116,12 +118,14 @@ internal sealed class SwitchHub : IDisposable
     private async Task RunAsync()
     {
         byte[] buffer = new byte[MaxFrame];
+        var from = new SocketAddress(AddressFamily.Unix, SocketAddress.GetMaximumAddressSize(AddressFamily.Unix));
         while (!stopping.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
+            int received;
             try
             {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new UnixDomainSocketEndPoint(socketPath), stopping.Token);
+                from.Size = from.Buffer.Length; // the receive shrinks it to the sender's address
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, stopping.Token);
             }
             catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
             {
@@ -131,20 +135,25 @@ internal sealed class SwitchHub : IDisposable
             {
                 continue;
             }
-            if (result.RemoteEndPoint is not UnixDomainSocketEndPoint { } from || from.ToString() is not { Length: > 0 } sender)
-            {
-                continue; // an unbound sender cannot be answered
-            }
-            Forward(sender, buffer.AsSpan(0, result.ReceivedBytes));
+            Forward(from, buffer.AsSpan(0, received));
         }
     }
 
-    private void Forward(string sender, ReadOnlySpan<byte> frame)
+    private void Forward(SocketAddress from, ReadOnlySpan<byte> frame)
     {
         long now = Environment.TickCount64;
         lock (gate)
         {
-            ports[sender] = now;
+            if (!ports.TryGetValue(from, out HubPort? sender))
+            {
+                if (HubPort.TryCreate(from) is not { } joined)
+                {
+                    return; // an unbound sender cannot be answered
+                }
+                sender = joined;
+                ports[sender.Address] = sender;
+            }
+            sender.Seen = now;
             if (frame.Length < UserNetwork.EthernetHeaderLength)
             {
                 return; // hello / keep-alive
@@ -163,7 +172,7 @@ internal sealed class SwitchHub : IDisposable
                 }
                 return;
             }
-            if (!destination.IsMulticast && macs.TryGetValue(destination, out var entry) && ports.ContainsKey(entry.Port))
+            if (!destination.IsMulticast && macs.TryGetValue(destination, out var entry) && ports.ContainsKey(entry.Port.Address))
             {
                 if (entry.Port != sender)
                 {
@@ -171,28 +180,33 @@ internal sealed class SwitchHub : IDisposable
                 }
                 return;
             }
-            foreach (string port in ports.Keys.ToArray())
+            foreach (HubPort port in ports.Values)
             {
                 if (port != sender)
                 {
                     SendTo(port, frame);
                 }
             }
+            foreach (HubPort gone in gonePorts)
+            {
+                ports.Remove(gone.Address);
+            }
+            gonePorts.Clear();
         }
     }
 
-    private void SendTo(string port, ReadOnlySpan<byte> frame)
+    private void SendTo(HubPort port, ReadOnlySpan<byte> frame)
     {
         try
         {
-            if (!DatagramBackpressure.TrySend(socket, frame, new UnixDomainSocketEndPoint(port), SendPatience))
+            if (!DatagramBackpressure.TrySend(socket, frame, port.Address, SendPatience))
             {
                 Interlocked.Increment(ref droppedFrames); // the port's queue stayed full: drop, as a congested switch would
             }
         }
         catch (SocketException)
         {
-            ports.Remove(port); // gone (its socket file was removed or nobody listens)
+            gonePorts.Add(port); // gone (its socket file was removed or nobody listens); removed once no loop walks the table
         }
     }
 
@@ -203,16 +217,21 @@ internal sealed class SwitchHub : IDisposable
         long now = Environment.TickCount64;
         lock (gate)
         {
-            foreach (var (port, seen) in ports.ToArray())
+            foreach (var gone in gonePorts)
             {
-                if (now - seen > PortTimeoutMs)
+                ports.Remove(gone.Address);
+            }
+            gonePorts.Clear();
+            foreach (var (address, port) in ports.ToArray())
+            {
+                if (now - port.Seen > PortTimeoutMs)
                 {
-                    ports.Remove(port);
+                    ports.Remove(address);
                 }
             }
             foreach (var (mac, entry) in macs.ToArray())
             {
-                if (now - entry.Seen > MacAgingMs || !ports.ContainsKey(entry.Port))
+                if (now - entry.Seen > MacAgingMs || !ports.ContainsKey(entry.Port.Address))
                 {
                     macs.Remove(mac);
                 }
@@ -232,5 +251,26 @@ internal sealed class SwitchHub : IDisposable
         {
         }
         lockFile.Dispose();
+    }
+
+    /// <summary>A port as the hub knows it: its own copy of the sender's address (the receive buffer is reused) and when it last spoke.</summary>
+    private sealed class HubPort(SocketAddress address)
+    {
+        public SocketAddress Address { get; } = address;
+
+        public long Seen { get; set; }
+
+        /// <summary>A port for a datagram's sender; null for an unbound (unnamed) socket, which cannot be answered.</summary>
+        public static HubPort? TryCreate(SocketAddress from)
+        {
+            // unix(7): an unnamed socket's address is just the family (sizeof(sa_family_t) bytes).
+            if (from.Size <= sizeof(ushort))
+            {
+                return null;
+            }
+            var copy = new SocketAddress(AddressFamily.Unix, from.Size);
+            from.Buffer[..from.Size].CopyTo(copy.Buffer);
+            return new HubPort(copy);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 
 namespace Vessel.Networking;
@@ -13,6 +14,7 @@ public sealed class SwitchPort : IEthernetPort
     private readonly string socketPath;
     private readonly string lockPath;
     private readonly UnixDomainSocketEndPoint hub;
+    private readonly SocketAddress hubAddress; // serialised once: sends allocate nothing
     private readonly string hubPath;
     private readonly Timer keepAlive;
     private readonly CancellationTokenSource stopping = new();
@@ -45,6 +47,7 @@ public sealed class SwitchPort : IEthernetPort
             throw new NetworkConfigurationException($"switch socket path '{socketPath}' is longer than a Unix socket address allows (107)");
         }
         hub = new UnixDomainSocketEndPoint(hubPath);
+        hubAddress = hub.Serialize();
         // Settings first, so that a hub this port starts below already serves with them.
         dhcpFiles.Configure(name, options.Dhcp, IsHubListening(hub));
         socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
@@ -93,7 +96,7 @@ public sealed class SwitchPort : IEthernetPort
         }
         try
         {
-            if (!DatagramBackpressure.TrySend(socket, frame, hub, SendPatience))
+            if (!DatagramBackpressure.TrySend(socket, frame, hubAddress, SendPatience))
             {
                 Interlocked.Increment(ref droppedFrames);
             }
