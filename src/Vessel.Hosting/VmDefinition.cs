@@ -35,5 +35,12 @@ public sealed record VmDefinition
     /// <summary>Most CPU each vCPU may use, in percent of one host core (null: no cap).</summary>
     public int? CpuCapPercent { get; init; }
 
+    /// <summary>
+    /// The guest's /etc/machine-id (<see cref="VmIdentity.NewMachineId"/>): new at create, clone and import under a
+    /// new name, kept across restarts and reverts. Null only in rows written before it existed; the registry fills
+    /// those in when it reads them.
+    /// </summary>
+    public string? MachineId { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 }

@@ -109,6 +109,7 @@ public sealed partial class VmDefinitionValidator(HostCapacity host)
             AllowOvercommit = request.AllowOvercommit ?? false,
             CpuWeight = request.CpuWeight ?? VmCpuControls.DefaultWeight,
             CpuCapPercent = request.CpuCapPercent,
+            MachineId = VmIdentity.NewMachineId(),
             CreatedAt = DateTimeOffset.UtcNow,
         };
     }

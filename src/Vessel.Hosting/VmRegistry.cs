@@ -50,7 +50,7 @@ public sealed class VmRegistry : IDisposable
             using var command = _db.CreateCommand();
             command.CommandText = "SELECT definition FROM vms WHERE name = $name;";
             command.Parameters.AddWithValue("$name", name);
-            return command.ExecuteScalar() is string json ? JsonSerializer.Deserialize<VmDefinition>(json, Json) : null;
+            return command.ExecuteScalar() is string json ? Read(json) : null;
         }
     }
 
@@ -63,14 +63,37 @@ public sealed class VmRegistry : IDisposable
             using var command = _db.CreateCommand();
             command.CommandText = "SELECT definition FROM vms ORDER BY name;";
             using var reader = command.ExecuteReader();
-            var result = new List<VmDefinition>();
+            var rows = new List<string>();
             while (reader.Read())
             {
-                result.Add(JsonSerializer.Deserialize<VmDefinition>(reader.GetString(0), Json)!);
+                rows.Add(reader.GetString(0));
             }
 
-            return result;
+            reader.Close();
+            return [.. rows.Select(Read)];
         }
+    }
+
+    /// <summary>
+    /// Parses a stored definition. Rows written before VMs had a machine id get one here, stored at once so every
+    /// later read (a restart, a revert) sees the same id.
+    /// </summary>
+    private VmDefinition Read(string json)
+    {
+        var definition = JsonSerializer.Deserialize<VmDefinition>(json, Json)
+            ?? throw new InvalidDataException("the registry holds an empty VM definition");
+        if (VmIdentity.IsMachineId(definition.MachineId))
+        {
+            return definition;
+        }
+
+        definition = definition with { MachineId = VmIdentity.NewMachineId() };
+        using var update = _db.CreateCommand();
+        update.CommandText = "UPDATE vms SET definition = $definition WHERE name = $name;";
+        update.Parameters.AddWithValue("$name", definition.Name);
+        update.Parameters.AddWithValue("$definition", JsonSerializer.Serialize(definition, Json));
+        update.ExecuteNonQuery();
+        return definition;
     }
 
     /// <summary>Removes a definition; its history stays (a deleted VM's events remain readable).</summary>

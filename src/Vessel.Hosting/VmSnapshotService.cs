@@ -110,12 +110,24 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
                 File.Delete(paths.RestoreRequest); // a pending live revert would otherwise override these disks at the next start
             }
 
-            foreach (var image in OpenWritableQcow2Disks(vm))
+            var qcow2Disks = OpenWritableQcow2Disks(vm, out var copied);
+            foreach (var image in qcow2Disks)
             {
                 using (image)
                 {
                     image.ApplySnapshot(name);
                 }
+            }
+
+            foreach (var (index, disk) in copied)
+            {
+                string copy = Path.Combine(DiskCopyDirectory(vm, name), $"{index}.img");
+                if (!File.Exists(copy))
+                {
+                    throw new VmConflictException($"VM '{vm}': snapshot '{name}' holds no copy of disk {disk.Path} (was it added after the snapshot?)");
+                }
+
+                SparseFileCopy.Copy(copy, disk.Path, overwrite: true);
             }
 
             store.SetCurrent(vm, name);
@@ -168,6 +180,12 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
         {
             File.Delete(paths.SnapshotState(name));
         }
+
+        if (Directory.Exists(DiskCopyDirectory(vm, name)))
+        {
+            Directory.Delete(DiskCopyDirectory(vm, name), recursive: true);
+        }
+
         store.Remove(vm, name);
         supervisor.Registry.Record(vm, "snapshot-deleted", $"snapshot '{name}' deleted");
     }
@@ -188,10 +206,19 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             throw new VmConflictException($"VM '{vm}' is stopped and has no writable disk, so a snapshot of it would hold nothing; start it to take a live snapshot");
         }
 
-        var images = OpenWritableQcow2Disks(vm);
+        var images = OpenWritableQcow2Disks(vm, out var copied);
         var taken = new List<Qcow2Image>();
+        string copies = DiskCopyDirectory(vm, name);
         try
         {
+            // Disks without internal snapshots (raw, VHD, VMDK) are copied whole but sparse: the snapshot costs
+            // their allocated data (or nothing until written, with a reflink).
+            foreach (var (index, disk) in copied)
+            {
+                Directory.CreateDirectory(copies);
+                SparseFileCopy.Copy(disk.Path, Path.Combine(copies, $"{index}.img"));
+            }
+
             foreach (var image in images)
             {
                 image.CreateSnapshot(name);
@@ -205,6 +232,11 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
                 image.DeleteSnapshot(name);
             }
 
+            if (Directory.Exists(copies))
+            {
+                Directory.Delete(copies, recursive: true);
+            }
+
             throw;
         }
         finally
@@ -216,19 +248,35 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
         }
     }
 
-    /// <summary>Opens every writable disk of the (stopped) VM; each must be qcow2, the only format with internal snapshots.</summary>
-    private List<Qcow2Image> OpenWritableQcow2Disks(string vm)
+    /// <summary>Where a disk-only snapshot keeps its sparse copies of the non-qcow2 disks: <c>snapshots/SNAP.disks/N.img</c>.</summary>
+    private string DiskCopyDirectory(string vm, string name) =>
+        Path.Combine(new VmPaths(supervisor.StateDirectory, vm).SnapshotDirectory, name + ".disks");
+
+    /// <summary>
+    /// Opens the (stopped) VM's writable qcow2 disks, which hold internal snapshots; <paramref name="copied"/> gets the
+    /// other writable disks with their index among the VM's disks, which a snapshot copies instead.
+    /// </summary>
+    private List<Qcow2Image> OpenWritableQcow2Disks(string vm, out List<(int Index, VmDisk Disk)> copied)
     {
         var images = new List<Qcow2Image>();
+        copied = [];
         try
         {
-            foreach (var disk in supervisor.Registry.Get(vm).Disks.Where(d => !d.ReadOnly))
+            var disks = supervisor.Registry.Get(vm).Disks;
+            for (int index = 0; index < disks.Count; index++)
             {
+                var disk = disks[index];
+                if (disk.ReadOnly)
+                {
+                    continue;
+                }
+
                 var backend = DiskImage.Open(disk.Path, disk.Format, readOnly: false);
                 if (backend is not Qcow2Image image)
                 {
                     backend.Dispose();
-                    throw new VmConflictException($"VM '{vm}': disk {disk.Path} is not qcow2, so it cannot hold a snapshot; convert it (vessel img convert -O qcow2) or attach it read-only");
+                    copied.Add((index, disk));
+                    continue;
                 }
 
                 images.Add(image);

@@ -165,7 +165,8 @@ public sealed partial class VmSupervisor
             string? kernel = archived.Kernel is { } k ? Place(k) : null;
             string? initrd = archived.Initrd is { } r ? Place(r) : null;
             string? firmware = archived.Firmware is { } f ? Place(f) : null;
-            var definition = Create(RequestFor(archived, name, disks, kernel, initrd, firmware, newMacs: request.Name is not null));
+            // Under a new name the import is a copy with its own identity; under the archived name it is a move and keeps it.
+            var definition = Create(RequestFor(archived, name, disks, kernel, initrd, firmware, newMacs: request.Name is not null), request.Name is null ? archived.MachineId : null);
             Registry.Record(name, "imported", $"from {request.Path}");
             return definition;
         }

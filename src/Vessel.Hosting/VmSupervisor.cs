@@ -70,9 +70,17 @@ public sealed partial class VmSupervisor : IDisposable
         }
     }
 
-    public VmDefinition Create(VmCreateRequest request)
+    public VmDefinition Create(VmCreateRequest request) => Create(request, machineId: null);
+
+    /// <summary>Creates a VM; <paramref name="machineId"/> keeps an imported VM's identity (a move, not a copy).</summary>
+    private VmDefinition Create(VmCreateRequest request, string? machineId)
     {
         var definition = _validator.Validate(request);
+        if (VmIdentity.IsMachineId(machineId))
+        {
+            definition = definition with { MachineId = machineId };
+        }
+
         Registry.Add(definition);
         Registry.Record(definition.Name, "created", $"{definition.Cpus} vCPU, {DataSize.Format(definition.MemoryBytes)}, restart {definition.RestartPolicy.ToName()}");
         return definition;

@@ -190,11 +190,18 @@ public sealed class VmWorker(string stateDirectory, string name)
 
     /// <summary>
     /// The kit's init starts the guest agent only when asked (vessel.agent=1) and configures eth0 by DHCP only with
-    /// vessel.dhcp=1, which <c>vessel run</c> also adds whenever a VM on the default command line has a NIC.
+    /// vessel.dhcp=1, which <c>vessel run</c> also adds whenever a VM on the default command line has a NIC. It also
+    /// names the guest (vessel.hostname=, vessel.machine_id=).
     /// </summary>
-    private static string KitCommandLine(VmDefinition definition)
+    public static string KitCommandLine(VmDefinition definition)
     {
-        string line = definition.CommandLine + " vessel.agent=1";
+        // The guest's identity: its hostname from the VM name and its /etc/machine-id (the kit's /init applies both).
+        string line = $"{definition.CommandLine} vessel.agent=1 vessel.hostname={VmIdentity.HostnameFor(definition.Name)}";
+        if (VmIdentity.IsMachineId(definition.MachineId))
+        {
+            line += $" vessel.machine_id={definition.MachineId}";
+        }
+
         return definition.Nics.Count > 0 && !line.Contains("vessel.dhcp=", StringComparison.Ordinal) ? line + " vessel.dhcp=1" : line;
     }
 

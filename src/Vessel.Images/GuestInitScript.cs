@@ -27,6 +27,36 @@ public static class GuestInitScript
         }
         """;
 
+    /// <summary>
+    /// Shell function <c>vessel_identity ETC</c>: writes ETC/hostname from vessel.hostname= (an RFC 1123 §2.1 label)
+    /// and ETC/machine-id from vessel.machine_id= (machine-id(5): 32 lower-case hex digits); an invalid or absent
+    /// value leaves the file as it is, so a guest without them keeps the kit's "vessel" and has no machine id.
+    /// </summary>
+    public const string IdentityFunction = """
+        vessel_identity() {
+            if _h=$(vessel_param vessel.hostname); then
+                case $_h in
+                    '' | -* | *- | *[!a-z0-9-]*) echo "vessel: ignoring invalid vessel.hostname=$_h" ;;
+                    *) if [ ${#_h} -le 63 ]; then
+                           echo "$_h" >"$1/hostname"
+                       else
+                           echo "vessel: ignoring invalid vessel.hostname=$_h"
+                       fi ;;
+                esac
+            fi
+            if _m=$(vessel_param vessel.machine_id); then
+                case $_m in
+                    *[!0-9a-f]*) echo "vessel: ignoring invalid vessel.machine_id=$_m" ;;
+                    *) if [ ${#_m} -eq 32 ]; then
+                           echo "$_m" >"$1/machine-id"
+                       else
+                           echo "vessel: ignoring invalid vessel.machine_id=$_m"
+                       fi ;;
+                esac
+            fi
+        }
+        """;
+
     /// <summary>The <c>/init</c> script; <c>/lib/modules/$(uname -r)/vessel.modules</c> lists the modules to load, in order.</summary>
     public const string Init = """
         #!/bin/sh
@@ -35,6 +65,8 @@ public static class GuestInitScript
         #   vessel.init=CMD    run CMD (quote it with '...' or "..." if it has spaces) before the interactive shell
         #   vessel.poweroff=1  power off once vessel.init's command has finished
         #   vessel.dhcp=1      configure eth0 by DHCP (udhcpc, in the background)
+        #   vessel.hostname=H  the guest's hostname (default: vessel, from /etc/hostname)
+        #   vessel.machine_id=X  /etc/machine-id (32 hex digits; absent: none is written)
         #   vessel.agent=1     serve the guest agent ('vessel vm exec') on /dev/hvc0; off by default so that
         #                      a plain 'vessel run --virtio-console' leaves the port to the guest's own programs
         #   root=DEV [rw] [rootfstype=T] [init=PATH]  mount DEV and switch_root to it (its /sbin/init runs
@@ -55,11 +87,14 @@ public static class GuestInitScript
         ln -sf /proc/self/fd/1 /dev/stdout
         ln -sf /proc/self/fd/2 /dev/stderr
         /bin/busybox --install -s 2>/dev/null
-        hostname -F /etc/hostname
         hwclock -s -u 2>/dev/null
 
         cmdline=$(cat /proc/cmdline)
         @PARAMETER_FUNCTION@
+        @IDENTITY_FUNCTION@
+
+        vessel_identity /etc
+        hostname -F /etc/hostname
 
         kver=$(uname -r)
         if [ -f "/lib/modules/$kver/vessel.modules" ]; then
@@ -183,5 +218,7 @@ public static class GuestInitScript
         """;
 
     /// <summary>The /init text with the parameter function spliced in, ending in a newline.</summary>
-    public static string BuildInit() => Init.Replace("@PARAMETER_FUNCTION@", ParameterFunction, StringComparison.Ordinal) + "\n";
+    public static string BuildInit() => Init
+        .Replace("@PARAMETER_FUNCTION@", ParameterFunction, StringComparison.Ordinal)
+        .Replace("@IDENTITY_FUNCTION@", IdentityFunction, StringComparison.Ordinal) + "\n";
 }

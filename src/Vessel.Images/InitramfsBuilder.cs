@@ -12,7 +12,7 @@ namespace Vessel.Images;
 public sealed class InitramfsBuilder
 {
     /// <summary>Bumped whenever the layout or /init changes, so cached kits built by older code are rebuilt.</summary>
-    public const int LayoutVersion = 4;
+    public const int LayoutVersion = 5;
 
     /// <summary>
     /// Modules wanted by default: virtio over MMIO and its block, net, rng, console and balloon drivers, ext4 (and the

@@ -28,7 +28,7 @@ public sealed class GuestAgentServiceTests : IDisposable
 
         var uname = await Exec("src", "--timeout", BootTimeout, "--", "uname", "-a");
         Assert.True(uname.Status == 0, $"exec uname: {uname.Status}\n{uname.Stdout}\n{uname.Stderr}");
-        Assert.StartsWith("Linux vessel 6.", uname.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith("Linux src 6.", uname.Stdout, StringComparison.Ordinal);
         Assert.Contains("riscv64", uname.Stdout, StringComparison.Ordinal);
 
         var failing = await Exec("src", "--", "sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3");

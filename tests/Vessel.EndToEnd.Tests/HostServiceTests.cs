@@ -29,7 +29,7 @@ public sealed class HostServiceTests : IDisposable
             {
                 await console.WaitForAsync("attached to demo", TimeSpan.FromMinutes(1));
                 await console.SendAsync("uname -a\n");
-                await console.WaitForAsync("Linux vessel 6.", Boot);
+                await console.WaitForAsync("Linux demo 6.", Boot);
                 await console.SendAsync("\u0001d");
                 await console.WaitForAsync("detached from demo; it keeps running", TimeSpan.FromSeconds(30));
                 Assert.Equal(0, await console.WaitForExitAsync(TimeSpan.FromSeconds(30)));

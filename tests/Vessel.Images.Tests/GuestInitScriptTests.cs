@@ -43,4 +43,44 @@ public sealed class GuestInitScriptTests
         (code, output) = HostTools.Run("sh", ["-n", "-c", GuestInitScript.DhcpScript]);
         Assert.True(code == 0, output);
     }
+
+    /// <summary>Runs vessel_identity against a scratch directory standing in for /etc, seeded with the kit's hostname.</summary>
+    private static (string Hostname, string? MachineId) Identity(string cmdline)
+    {
+        string etc = Path.Combine(Path.GetTempPath(), "vessel-etc-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(etc);
+        try
+        {
+            File.WriteAllText(Path.Combine(etc, "hostname"), "vessel\n");
+            string script = GuestInitScript.ParameterFunction + "\n" + GuestInitScript.IdentityFunction + "\ncmdline=\"$1\"\nvessel_identity \"$2\"\n";
+            var (code, output) = HostTools.Run("sh", ["-c", script, "sh", cmdline, etc]);
+            Assert.True(code == 0, output);
+            string machineId = Path.Combine(etc, "machine-id");
+            return (File.ReadAllText(Path.Combine(etc, "hostname")), File.Exists(machineId) ? File.ReadAllText(machineId) : null);
+        }
+        finally
+        {
+            Directory.Delete(etc, recursive: true);
+        }
+    }
+
+    [RequiresToolFact("sh")]
+    public void Identity_FromCommandLine()
+    {
+        var (hostname, machineId) = Identity("console=ttyS0 vessel.hostname=web-2 vessel.machine_id=0123456789abcdef0123456789abcdef");
+        Assert.Equal("web-2\n", hostname);
+        Assert.Equal("0123456789abcdef0123456789abcdef\n", machineId);
+    }
+
+    [RequiresToolFact("sh")]
+    public void Identity_AbsentKeepsTheKitDefault() =>
+        Assert.Equal(("vessel\n", (string?)null), Identity("console=ttyS0 vessel.agent=1"));
+
+    [RequiresToolFact("sh")]
+    public void Identity_InvalidValuesAreIgnored()
+    {
+        Assert.Equal(("vessel\n", (string?)null), Identity("vessel.hostname=-bad vessel.machine_id=0123"));
+        Assert.Equal(("vessel\n", (string?)null), Identity("vessel.hostname=a_b vessel.machine_id=0123456789ABCDEF0123456789ABCDEF"));
+        Assert.Equal(("vessel\n", (string?)null), Identity("vessel.hostname=" + new string('a', 64)));
+    }
 }
