@@ -63,8 +63,8 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output) : IA
         await page.Keyboard.TypeAsync("uname -a");
         await page.Keyboard.PressAsync("Enter");
         var rows = page.Locator(".xterm-rows");
-        await Assertions.Expect(rows).ToContainTextAsync("Linux vessel 6.", new() { Timeout = (float)Boot.TotalMilliseconds });
-        output.WriteLine($"console: {Regex.Match(await rows.InnerTextAsync(), @"Linux vessel \S+ \S+").Value}");
+        await Assertions.Expect(rows).ToContainTextAsync("Linux web 6.", new() { Timeout = (float)Boot.TotalMilliseconds });
+        output.WriteLine($"console: {Regex.Match(await rows.InnerTextAsync(), @"Linux web \S+ \S+").Value}");
 
         // Snapshot, change the guest, revert: the change is gone and the console comes back.
         await page.ClickAsync("text=Take snapshot");
