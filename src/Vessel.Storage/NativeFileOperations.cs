@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Vessel.Storage;
 
-/// <summary>Host file operations .NET does not expose: hole punching (Linux fallocate), hole finding (lseek).</summary>
+/// <summary>Host file operations .NET does not expose: hole punching (Linux fallocate), hole finding (lseek), reflinks (FICLONE).</summary>
 internal static partial class NativeFileOperations
 {
     private const int FallocKeepSize = 0x01;
@@ -11,6 +11,7 @@ internal static partial class NativeFileOperations
     private const int SeekData = 3;
     private const int SeekHole = 4;
     private const int ENoSuchDeviceOrAddress = 6;
+    private const uint FiClone = 0x40049409; // ioctl_ficlone(2): _IOW(0x94, 9, int)
 
     /// <summary>Deallocates a byte range so it reads as zeroes; false where the host or file system cannot.</summary>
     public static bool TryPunchHole(SafeFileHandle handle, long offset, long length)
@@ -63,9 +64,30 @@ internal static partial class NativeFileOperations
         }
     }
 
+    /// <summary>Makes <paramref name="destination"/> share <paramref name="source"/>'s extents (ioctl FICLONE); false where the file system cannot.</summary>
+    public static bool TryCloneFile(SafeFileHandle source, SafeFileHandle destination)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            return Ioctl(destination, FiClone, source.DangerousGetHandle().ToInt32()) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     private static partial long LSeek(SafeFileHandle fd, long offset, int whence);
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int Ioctl(SafeFileHandle fd, uint request, int argument);
 }

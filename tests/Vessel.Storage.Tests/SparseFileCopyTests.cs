@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Vessel.Hosting.Tests;
+namespace Vessel.Storage.Tests;
 
 /// <summary>Snapshot copies of raw disks keep their holes: same bytes, no more allocated blocks than the source.</summary>
 public sealed class SparseFileCopyTests : IDisposable
