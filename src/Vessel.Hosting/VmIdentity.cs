@@ -16,18 +16,11 @@ public static partial class VmIdentity
     [GeneratedRegex("^[0-9a-f]{32}$")]
     private static partial Regex MachineIdPattern();
 
-    /// <summary>A new random 128-bit machine id as machine-id(5) writes it (32 lower-case hex digits).</summary>
-    public static string NewMachineId()
-    {
-        while (true)
-        {
-            string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            if (IsMachineId(id))
-            {
-                return id;
-            }
-        }
-    }
+    /// <summary>
+    /// A new random 128-bit machine id as machine-id(5) writes it (32 lower-case hex digits); the all-zero id it forbids
+    /// has a chance of 2^-128, so it is not worth a retry loop.
+    /// </summary>
+    public static string NewMachineId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>True for 32 lower-case hex digits that are not all zero (machine-id(5) forbids the all-zero id).</summary>
     public static bool IsMachineId(string? id) => id is not null && MachineIdPattern().IsMatch(id) && id.Any(c => c != '0');

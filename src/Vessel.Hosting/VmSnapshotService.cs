@@ -110,24 +110,34 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
                 File.Delete(paths.RestoreRequest); // a pending live revert would otherwise override these disks at the next start
             }
 
-            var qcow2Disks = OpenWritableQcow2Disks(vm, out var copied);
-            foreach (var image in qcow2Disks)
+            var images = OpenWritableDisks(vm, out var copied);
+            try
             {
-                using (image)
+                // Every copy must be there before any disk changes, so a refused revert leaves all disks as they were.
+                foreach (var (index, disk) in copied)
+                {
+                    if (!File.Exists(DiskCopyPath(vm, name, index)))
+                    {
+                        throw new VmConflictException($"VM '{vm}': snapshot '{name}' holds no copy of disk {disk.Path} (was it added after the snapshot?)");
+                    }
+                }
+
+                foreach (var image in images)
                 {
                     image.ApplySnapshot(name);
                 }
-            }
 
-            foreach (var (index, disk) in copied)
-            {
-                string copy = Path.Combine(DiskCopyDirectory(vm, name), $"{index}.img");
-                if (!File.Exists(copy))
+                foreach (var (index, disk) in copied)
                 {
-                    throw new VmConflictException($"VM '{vm}': snapshot '{name}' holds no copy of disk {disk.Path} (was it added after the snapshot?)");
+                    SparseFileCopy.Copy(DiskCopyPath(vm, name, index), disk.Path, overwrite: true);
                 }
-
-                SparseFileCopy.Copy(copy, disk.Path, overwrite: true);
+            }
+            finally
+            {
+                foreach (var image in images)
+                {
+                    image.Dispose();
+                }
             }
 
             store.SetCurrent(vm, name);
@@ -206,7 +216,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             throw new VmConflictException($"VM '{vm}' is stopped and has no writable disk, so a snapshot of it would hold nothing; start it to take a live snapshot");
         }
 
-        var images = OpenWritableQcow2Disks(vm, out var copied);
+        var images = OpenWritableDisks(vm, out var copied);
         var taken = new List<Qcow2Image>();
         string copies = DiskCopyDirectory(vm, name);
         try
@@ -216,7 +226,7 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
             foreach (var (index, disk) in copied)
             {
                 Directory.CreateDirectory(copies);
-                SparseFileCopy.Copy(disk.Path, Path.Combine(copies, $"{index}.img"));
+                SparseFileCopy.Copy(disk.Path, DiskCopyPath(vm, name, index));
             }
 
             foreach (var image in images)
@@ -252,11 +262,13 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
     private string DiskCopyDirectory(string vm, string name) =>
         Path.Combine(new VmPaths(supervisor.StateDirectory, vm).SnapshotDirectory, name + ".disks");
 
+    private string DiskCopyPath(string vm, string name, int index) => Path.Combine(DiskCopyDirectory(vm, name), $"{index}.img");
+
     /// <summary>
     /// Opens the (stopped) VM's writable qcow2 disks, which hold internal snapshots; <paramref name="copied"/> gets the
     /// other writable disks with their index among the VM's disks, which a snapshot copies instead.
     /// </summary>
-    private List<Qcow2Image> OpenWritableQcow2Disks(string vm, out List<(int Index, VmDisk Disk)> copied)
+    private List<Qcow2Image> OpenWritableDisks(string vm, out List<(int Index, VmDisk Disk)> copied)
     {
         var images = new List<Qcow2Image>();
         copied = [];
