@@ -15,10 +15,14 @@ internal sealed class SwitchHub : IDisposable
     private const int MaxMacEntries = 4096;
 
     /// <summary>
-    /// How long the hub waits for room in one port's queue before dropping the frame: short, since every port's
-    /// traffic waits meanwhile; a port's own reader drains its queue in microseconds.
+    /// How long the hub waits for room in one port's queue before dropping the frame. A port's reader drains its
+    /// queue in microseconds, but on a loaded host its thread can be descheduled for tens of milliseconds. Every
+    /// port's traffic waits meanwhile, so a port that exhausts this patience is marked congested and gets only
+    /// <see cref="CongestedPatience"/> until a send to it succeeds again: a port that stopped reading costs the
+    /// others one stall per congestion episode, not one per frame.
     /// </summary>
-    private static readonly TimeSpan SendPatience = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan SendPatience = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan CongestedPatience = TimeSpan.FromMilliseconds(1);
     private readonly Socket socket;
     private readonly FileStream lockFile;
     private readonly string socketPath;
@@ -39,7 +43,10 @@ internal sealed class SwitchHub : IDisposable
         this.socketPath = socketPath;
         this.dhcpFiles = dhcpFiles;
         ReloadDhcp();
-        _ = RunAsync();
+        // A dedicated thread, not the thread pool: forwarding waits synchronously for room in a port's queue, and
+        // on 2 cores a pool thread parked there could keep the ports' own readers (or the VM's devices) waiting for
+        // the pool to grow.
+        new Thread(Run) { IsBackground = true, Name = "switch hub " + Path.GetFileName(socketPath) }.Start();
     }
 
     /// <summary>Becomes the hub if no other process is: takes the lock, replaces any stale socket, binds. Null if someone else is.</summary>
@@ -115,7 +122,7 @@ internal sealed class SwitchHub : IDisposable
         }
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         byte[] buffer = new byte[MaxFrame];
         var from = new SocketAddress(AddressFamily.Unix, SocketAddress.GetMaximumAddressSize(AddressFamily.Unix));
@@ -124,10 +131,16 @@ internal sealed class SwitchHub : IDisposable
             int received;
             try
             {
+                // The socket is non-blocking (sends must not block forever), so wait for a datagram with poll(2);
+                // the timeout lets Dispose end the loop.
+                if (!socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectRead))
+                {
+                    continue;
+                }
                 from.Size = from.Buffer.Length; // the receive shrinks it to the sender's address
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, stopping.Token);
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
@@ -199,8 +212,13 @@ internal sealed class SwitchHub : IDisposable
     {
         try
         {
-            if (!DatagramBackpressure.TrySend(socket, frame, port.Address, SendPatience))
+            if (DatagramBackpressure.TrySend(socket, frame, port.Address, port.Congested ? CongestedPatience : SendPatience))
             {
+                port.Congested = false;
+            }
+            else
+            {
+                port.Congested = true;
                 Interlocked.Increment(ref droppedFrames); // the port's queue stayed full: drop, as a congested switch would
             }
         }
@@ -259,6 +277,9 @@ internal sealed class SwitchHub : IDisposable
         public SocketAddress Address { get; } = address;
 
         public long Seen { get; set; }
+
+        /// <summary>The last send to this port found its queue full for the whole patience; cleared by a send that fits.</summary>
+        public bool Congested { get; set; }
 
         /// <summary>A port for a datagram's sender; null for an unbound (unnamed) socket, which cannot be answered.</summary>
         public static HubPort? TryCreate(SocketAddress from)

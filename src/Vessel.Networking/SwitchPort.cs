@@ -66,7 +66,8 @@ public sealed class SwitchPort : IEthernetPort
         }
         ownHub = SwitchHub.TryStart(lockPath, hubPath, dhcpFiles);
         SayHello();
-        _ = ReceiveAsync();
+        // A dedicated thread, as the hub's: frames keep arriving while the thread pool is busy (see SwitchHub).
+        new Thread(Receive) { IsBackground = true, Name = "switch port " + Path.GetFileName(socketPath) }.Start();
         keepAlive = new Timer(_ => OnKeepAlive(), null, 1000, 1000);
     }
 
@@ -158,17 +159,25 @@ public sealed class SwitchPort : IEthernetPort
         }
     }
 
-    private async Task ReceiveAsync()
+    private void Receive()
     {
         byte[] buffer = new byte[UserNetwork.MaxFrameLength];
-        while (true)
+        var from = new SocketAddress(AddressFamily.Unix, SocketAddress.GetMaximumAddressSize(AddressFamily.Unix));
+        while (!stopping.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
+            int received;
             try
             {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, hub, stopping.Token);
+                // Non-blocking socket (sends must not block forever): poll(2) for a datagram, with a timeout so that
+                // Dispose ends the loop.
+                if (!socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectRead))
+                {
+                    continue;
+                }
+                from.Size = from.Buffer.Length; // the receive shrinks it to the sender's address
+                received = socket.ReceiveFrom(buffer, SocketFlags.None, from);
             }
-            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
@@ -176,12 +185,29 @@ public sealed class SwitchPort : IEthernetPort
             {
                 continue;
             }
-            // Only the hub's datagrams are frames for us; anything else on the socket is ignored.
-            if (result.ReceivedBytes >= UserNetwork.EthernetHeaderLength && result.RemoteEndPoint.ToString() == hubPath)
+            // Only the hub's datagrams are frames for us; anything else on the socket is ignored. Comparing the
+            // serialised addresses keeps the per-frame path free of endpoint and string allocations.
+            if (received >= UserNetwork.EthernetHeaderLength && IsHubAddress(from))
             {
-                Volatile.Read(ref receiver)?.Receive(buffer.AsSpan(0, result.ReceivedBytes));
+                Volatile.Read(ref receiver)?.Receive(buffer.AsSpan(0, received));
             }
         }
+    }
+
+    /// <summary>
+    /// unix(7): a sockaddr_un is the family then sun_path, whose reported length may or may not count the path's
+    /// terminating NUL, so the paths are compared without trailing NULs.
+    /// </summary>
+    private bool IsHubAddress(SocketAddress from)
+    {
+        const int PathOffset = sizeof(ushort);
+        if (from.Size <= PathOffset)
+        {
+            return false;
+        }
+        ReadOnlySpan<byte> received = from.Buffer.Span[PathOffset..from.Size].TrimEnd((byte)0);
+        ReadOnlySpan<byte> expected = hubAddress.Buffer.Span[PathOffset..hubAddress.Size].TrimEnd((byte)0);
+        return received.SequenceEqual(expected);
     }
 
     public void Dispose()
