@@ -34,8 +34,9 @@ public sealed class CpuControlGroup : IDisposable
             string v1 = Path.Combine(root, "cpu");
             if (File.Exists(Path.Combine(v1, "cpu.shares")))
             {
-                string group = Path.Combine(v1, "vessel", GroupName(vmName));
+                string group = Path.Combine(v1, "vessel", WorkerControlGroups.GroupName(vmName));
                 System.IO.Directory.CreateDirectory(group);
+                WorkerControlGroups.RemoveGroupsOfDeadWorkers(Path.GetDirectoryName(group)!);
 
                 // cpu.shares: 1024 is the kernel's default share, so weight 100 (Vessel's default) maps to it.
                 Write(group, "cpu.shares", Math.Max(2, weight * 1024 / 100));
@@ -51,8 +52,9 @@ public sealed class CpuControlGroup : IDisposable
                 System.IO.Directory.CreateDirectory(parent);
                 File.WriteAllText(Path.Combine(root, "cgroup.subtree_control"), "+cpu");
                 File.WriteAllText(Path.Combine(parent, "cgroup.subtree_control"), "+cpu");
-                string group = Path.Combine(parent, GroupName(vmName));
+                string group = Path.Combine(parent, WorkerControlGroups.GroupName(vmName));
                 System.IO.Directory.CreateDirectory(group);
+                WorkerControlGroups.RemoveGroupsOfDeadWorkers(Path.GetDirectoryName(group)!);
                 Write(group, "cpu.weight", weight); // 1-10000, default 100: the same scale as Vessel's weight
                 File.WriteAllText(
                     Path.Combine(group, "cpu.max"),
@@ -67,8 +69,7 @@ public sealed class CpuControlGroup : IDisposable
         return null;
     }
 
-    /// <summary>NAME-PID: VM names are unique per state directory only, and several supervisors may share a host.</summary>
-    private static string GroupName(string vmName) => $"{vmName}-{Environment.ProcessId}";
+
 
     private static CpuControlGroup Join(string group, string parentProcs, string kind)
     {

@@ -50,6 +50,10 @@ public sealed class VmWorker(string stateDirectory, string name)
         }
 
         using var cpuGroup = WorkerCpuControls.Apply(definition, ref config, log);
+        using var memoryGroup = MemoryControlGroup.TryCreate(definition.Name, definition.MemoryBytes);
+        log.WriteLine(memoryGroup is null
+            ? $"vessel worker {definition.Name}: no writable memory cgroup on this host: host memory is not limited"
+            : $"vessel worker {definition.Name}: host memory limited to {memoryGroup.LimitBytes >> 20} MiB: {memoryGroup.Kind} {memoryGroup.Directory}");
         File.Delete(_paths.ExitFile);
         File.WriteAllText(_paths.PidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var console = new ConsoleHub(_paths.ConsoleSocket, _paths.ConsoleLog);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Vessel.Hosting;
 
 namespace Vessel.EndToEnd.Tests;
 
@@ -29,7 +30,8 @@ public sealed class ResourceControlTests : IDisposable
             string vm = "cap" + _id;
             await Cli("vm", "create", vm, "--memory", "256M", "--cpu-cap", "25", "--append", BusyLoop, "--disk", disk);
             await Cli("vm", "start", vm);
-            await WaitRunningAsync(vm);
+            int pid = await WaitRunningAsync(vm);
+            AssertHostMemoryLimit(pid, 256UL << 20);
             await Task.Delay(TimeSpan.FromSeconds(5)); // past the worker's start-up (JIT) into the steady busy guest
 
             var first = await CliJson("vm", "stats", vm);
@@ -140,6 +142,27 @@ public sealed class ResourceControlTests : IDisposable
         if (Directory.Exists(_state))
         {
             Directory.Delete(_state, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The worker sits in a memory cgroup of its own, limited to guest RAM plus the fixed overhead, wherever the host
+    /// has a memory controller (proc(5) /proc/PID/cgroup names the group; v1 lists the controller, v2 has one line).
+    /// </summary>
+    private static void AssertHostMemoryLimit(int pid, ulong guestMemory)
+    {
+        string[] lines = File.ReadAllLines($"/proc/{pid}/cgroup");
+        string expected = MemoryControlGroup.LimitFor(guestMemory).ToString(CultureInfo.InvariantCulture);
+        if (File.Exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+        {
+            string path = lines.Select(l => l.Split(':', 3)).First(f => f[1].Split(',').Contains("memory"))[2];
+            Assert.Contains("/vessel/", path, StringComparison.Ordinal);
+            Assert.Equal(expected, File.ReadAllText($"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").Trim());
+        }
+        else if (File.Exists("/sys/fs/cgroup/cgroup.controllers") && File.ReadAllText("/sys/fs/cgroup/cgroup.controllers").Split(' ', '\n').Contains("memory"))
+        {
+            string path = lines.First(l => l.StartsWith("0::", StringComparison.Ordinal))[3..];
+            Assert.Equal(expected, File.ReadAllText($"/sys/fs/cgroup{path}/memory.max").Trim());
         }
     }
 
