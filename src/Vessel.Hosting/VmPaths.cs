@@ -24,6 +24,12 @@ public sealed class VmPaths(string stateDirectory, string name)
 
     public string SnapshotState(string id) => Path.Combine(SnapshotDirectory, id + ".state");
 
+    /// <summary>A snapshot's sparse copies of the writable disks that have no internal snapshots (raw, VHD, VMDK, VDI): <c>snapshots/&lt;id&gt;.disks/</c>.</summary>
+    public string SnapshotDiskCopies(string id) => Path.Combine(SnapshotDirectory, id + ".disks");
+
+    /// <summary>The copy of the VM's disk number <paramref name="index"/> (its place in the definition's disk list).</summary>
+    public string SnapshotDiskCopy(string id, int index) => Path.Combine(SnapshotDiskCopies(id), $"{index}.img");
+
     /// <summary>Left by a revert: the next worker start restores this snapshot instead of booting.</summary>
     public string RestoreRequest => Path.Combine(Directory, "restore.json");
 }

@@ -258,11 +258,10 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
         }
     }
 
-    /// <summary>Where a disk-only snapshot keeps its sparse copies of the non-qcow2 disks: <c>snapshots/SNAP.disks/N.img</c>.</summary>
-    private string DiskCopyDirectory(string vm, string name) =>
-        Path.Combine(new VmPaths(supervisor.StateDirectory, vm).SnapshotDirectory, name + ".disks");
+    /// <summary>Where a snapshot keeps its sparse copies of the non-qcow2 disks (live snapshots use the same place).</summary>
+    private string DiskCopyDirectory(string vm, string name) => new VmPaths(supervisor.StateDirectory, vm).SnapshotDiskCopies(name);
 
-    private string DiskCopyPath(string vm, string name, int index) => Path.Combine(DiskCopyDirectory(vm, name), $"{index}.img");
+    private string DiskCopyPath(string vm, string name, int index) => new VmPaths(supervisor.StateDirectory, vm).SnapshotDiskCopy(name, index);
 
     /// <summary>
     /// Opens the (stopped) VM's writable qcow2 disks, which hold internal snapshots; <paramref name="copied"/> gets the

@@ -115,7 +115,7 @@ public sealed class VmWorker(string stateDirectory, string name)
         var request = JsonSerializer.Deserialize<RestoreRequest>(File.ReadAllText(_paths.RestoreRequest), Json)
             ?? throw new JsonException("empty restore request");
         var clock = Stopwatch.StartNew();
-        VirtMachine.ApplyDiskSnapshots(config, request.Id);
+        VirtMachine.ApplyDiskSnapshots(config, request.Id, index => _paths.SnapshotDiskCopy(request.Id, index));
         var machine = VirtMachine.Restore(config, _paths.SnapshotState(request.Id), consoleOutput);
         File.Delete(_paths.RestoreRequest); // only once it worked: a failed revert is retried or reported, never half-done
         log.WriteLine($"vessel worker {name}: restored snapshot {request.Id} in {clock.Elapsed.TotalMilliseconds:F1} ms");
@@ -134,7 +134,7 @@ public sealed class VmWorker(string stateDirectory, string name)
             machine.SaveState(path);
             try
             {
-                machine.CreateDiskSnapshots(id);
+                machine.CreateDiskSnapshots(id, index => _paths.SnapshotDiskCopy(id, index));
             }
             catch
             {

@@ -132,31 +132,49 @@ public sealed partial class VirtMachine
     }
 
     /// <summary>
-    /// Flushes every disk and takes internal snapshot <paramref name="id"/> of each writable one, while paused, so
-    /// disks and RAM are the same instant. Writable disks that are not qcow2 cannot be snapshotted: refused before
-    /// any snapshot is taken. Read-only disks never change and need none.
+    /// Flushes every disk and snapshots each writable one as <paramref name="id"/>, while paused, so disks and RAM are
+    /// the same instant: qcow2 disks take an internal snapshot; raw, VHD and VDI disks, which have no such thing,
+    /// are copied sparsely (a reflink where the filesystem has them) to
+    /// <paramref name="copyPath"/>(disk index). Without <paramref name="copyPath"/> such disks, and writable VMDK
+    /// disks (possibly several extent files) always, are refused before anything is taken. Read-only disks never change and need nothing. All or nothing: a failure undoes what was
+    /// taken.
     /// </summary>
-    public void CreateDiskSnapshots(string id)
+    public void CreateDiskSnapshots(string id, Func<int, string>? copyPath = null)
     {
         RequireQuiet("snapshot its disks");
         for (int i = 0; i < _disks.Count; i++)
         {
-            if (!_disks[i].IsReadOnly && _disks[i] is not Qcow2Image)
+            if (!_disks[i].IsReadOnly && _disks[i] is not Qcow2Image && (copyPath is null || !SparseFileCopy.CanCopyOpenImage(_disks[i])))
             {
-                throw new DiskImageException($"{_config.Disks[i].Path}: only qcow2 disks can be snapshotted with a running VM; convert it (vessel img convert -O qcow2) or attach it read-only.");
+                string which = copyPath is null ? "qcow2" : "qcow2, raw, VHD and VDI";
+                throw new DiskImageException($"{_config.Disks[i].Path}: only {which} disks can be snapshotted with a running VM; convert it (vessel img convert -O qcow2) or attach it read-only.");
             }
         }
 
         var taken = new List<Qcow2Image>();
+        var copies = new List<string>();
         try
         {
-            foreach (var disk in _disks)
+            for (int i = 0; i < _disks.Count; i++)
             {
-                disk.Flush();
-                if (!disk.IsReadOnly && disk is Qcow2Image qcow2)
+                var disk = _disks[i];
+                disk.Flush(); // the image's own metadata and data reach the file before it is copied or snapshotted
+                if (disk.IsReadOnly)
+                {
+                    continue;
+                }
+
+                if (disk is Qcow2Image qcow2)
                 {
                     qcow2.CreateSnapshot(id);
                     taken.Add(qcow2);
+                }
+                else
+                {
+                    string copy = copyPath!(i);
+                    Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+                    copies.Add(copy);
+                    SparseFileCopy.Copy(disk, copy); // through the open image: the VM holds the file exclusively
                 }
             }
         }
@@ -167,13 +185,53 @@ public sealed partial class VirtMachine
                 qcow2.DeleteSnapshot(id);
             }
 
+            foreach (string copy in copies)
+            {
+                File.Delete(copy);
+            }
+
             throw;
         }
     }
 
-    /// <summary>Reverts each writable qcow2 disk of <paramref name="config"/> to internal snapshot <paramref name="id"/> (VM not running).</summary>
-    public static void ApplyDiskSnapshots(MachineConfiguration config, string id) =>
+    /// <summary>
+    /// Puts each writable disk of <paramref name="config"/> back to snapshot <paramref name="id"/> (VM not running):
+    /// qcow2 disks apply their internal snapshot, the others are replaced by their copy at
+    /// <paramref name="copyPath"/>(disk index). Every copy is checked to exist before any disk changes, so a refused
+    /// revert leaves all disks as they were.
+    /// </summary>
+    public static void ApplyDiskSnapshots(MachineConfiguration config, string id, Func<int, string>? copyPath = null)
+    {
+        var copied = new List<(string Copy, string Disk)>();
+        for (int i = 0; i < config.Disks.Count; i++)
+        {
+            var disk = config.Disks[i];
+            if (disk.ReadOnly)
+            {
+                continue;
+            }
+
+            using var backend = DiskImage.Open(disk.Path, disk.Format, readOnly: true);
+            if (backend is Qcow2Image)
+            {
+                continue;
+            }
+
+            string? copy = copyPath?.Invoke(i);
+            if (copy is null || !File.Exists(copy))
+            {
+                throw new DiskImageException($"{disk.Path}: snapshot '{id}' holds no copy of this disk (was it added after the snapshot?)");
+            }
+
+            copied.Add((copy, disk.Path));
+        }
+
         ForEachSnapshotDisk(config, image => image.ApplySnapshot(id));
+        foreach (var (copy, disk) in copied)
+        {
+            SparseFileCopy.Copy(copy, disk, overwrite: true);
+        }
+    }
 
     /// <summary>Drops internal snapshot <paramref name="id"/> from each writable qcow2 disk that has it (VM not running).</summary>
     public static void DeleteDiskSnapshots(MachineConfiguration config, string id) =>

@@ -35,11 +35,45 @@ public static class SparseFileCopy
             throw new IOException($"cannot copy to '{destination}': it already exists");
         }
 
+        using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read);
+        return CopyHandle(input, destination, overwrite, allowReflink, cancellationToken);
+    }
+
+    /// <summary>
+    /// True if <paramref name="image"/> keeps its whole contents in one file that <see cref="Copy(IBlockBackend, string, bool, CancellationToken)"/>
+    /// can copy while the image stays open (raw, VHD, VDI); a VMDK may span several extent files, a qcow2 disk has
+    /// internal snapshots instead.
+    /// </summary>
+    public static bool CanCopyOpenImage(IBlockBackend image) => image is RawImage or Vhd.VhdImage or Vdi.VdiImage;
+
+    /// <summary>
+    /// Copies the file of an image that is open, through its own handle: a running VM holds its writable disk
+    /// exclusively, so the file cannot be opened a second time. The caller flushes the image first and keeps it from
+    /// changing during the copy (the VM is paused).
+    /// </summary>
+    public static Method Copy(IBlockBackend image, string destination, bool overwrite = false, CancellationToken cancellationToken = default)
+    {
+        var handle = image switch
+        {
+            RawImage raw => raw.Handle,
+            Vhd.VhdImage vhd => vhd.Handle,
+            Vdi.VdiImage vdi => vdi.Handle,
+            _ => throw new DiskImageException($"a {image.GetType().Name} cannot be copied while it is open: only raw, VHD and VDI images are one file"),
+        };
+        if (!overwrite && File.Exists(destination))
+        {
+            throw new IOException($"cannot copy to '{destination}': it already exists");
+        }
+
+        return CopyHandle(handle, destination, overwrite, allowReflink: true, cancellationToken);
+    }
+
+    private static Method CopyHandle(SafeFileHandle input, string destination, bool overwrite, bool allowReflink, CancellationToken cancellationToken)
+    {
         string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(destination))!, $".{Path.GetFileName(destination)}.tmp-{Guid.NewGuid():N}");
         try
         {
             Method method;
-            using (var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read))
             using (var output = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.ReadWrite))
             {
                 if (allowReflink && NativeFileOperations.TryCloneFile(input, output))

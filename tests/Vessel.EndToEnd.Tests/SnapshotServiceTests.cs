@@ -80,6 +80,45 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [GuestKitFact]
+    public async Task LiveSnapshotOfAVmWithARawDiskCopiesTheDiskAndRevertPutsItBack()
+    {
+        Directory.CreateDirectory(_state);
+        string disk = Path.Combine(_state, "data.raw");
+        using (var file = File.Create(disk))
+        {
+            file.SetLength(32L << 20);
+        }
+
+        var serve = VesselProcess.Start("serve", "--state-dir", _state);
+        try
+        {
+            await serve.WaitForAsync("vessel serve: API on", TimeSpan.FromMinutes(1));
+            await Cli("vm", "create", "demo", "--memory", "256M", "--disk", disk);
+            await Cli("vm", "start", "demo");
+            var ready = await Exec("--timeout", BootTimeout, "--", "true");
+            Assert.True(ready.Status == 0, ready.Stderr);
+            await ExecOk("mke2fs -q /dev/vda && mkdir -p /mnt/d && mount /dev/vda /mnt/d && echo before > /mnt/d/kept && sync");
+
+            await Cli("vm", "snapshot", "create", "demo", "s1");
+            string copy = Path.Combine(_state, "vms", "demo", "snapshots", "s1.disks", "0.img");
+            Assert.True(File.Exists(copy), "the raw disk was not copied into the snapshot");
+
+            await ExecOk("rm /mnt/d/kept && echo after > /mnt/d/after && sync");
+            await Cli("vm", "snapshot", "revert", "demo", "s1");
+            Assert.Equal("before\n", await ExecOk("cat /mnt/d/kept"));
+            Assert.Equal(1, (await Exec("--", "test", "-e", "/mnt/d/after")).Status);
+
+            await Cli("vm", "stop", "demo");
+            await Cli("vm", "snapshot", "delete", "demo", "s1");
+            Assert.False(Directory.Exists(Path.GetDirectoryName(copy)));
+        }
+        finally
+        {
+            await serve.DisposeAsync();
+        }
+    }
+
     /// <summary>Reverts to s1 and checks the snapshot's instant is back; returns how long the revert command took.</summary>
     private async Task<TimeSpan> Revert(string pid)
     {

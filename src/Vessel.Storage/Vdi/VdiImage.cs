@@ -19,6 +19,9 @@ public sealed class VdiImage : IBlockBackend
     internal const uint Discarded = 0xfffffffe;
 
     private readonly SafeFileHandle _file;
+
+    /// <summary>The image's one file, for copying it while open (<see cref="SparseFileCopy"/>).</summary>
+    internal SafeFileHandle Handle => _file;
     private VdiHeader _header;
     private readonly uint[] _map;
     private readonly int _blockSize;

@@ -26,6 +26,9 @@ public sealed partial class VhdImage : IBlockBackend
     private const int ZeroChunk = 1 << 20;
 
     private readonly SafeFileHandle _file;
+
+    /// <summary>The image's one file, for copying it while open (<see cref="SparseFileCopy"/>).</summary>
+    internal SafeFileHandle Handle => _file;
     private readonly VhdFooter _footer;
     private readonly byte[] _footerBytes;
     private readonly VhdDynamicHeader? _header;
