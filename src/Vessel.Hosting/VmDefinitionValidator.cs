@@ -8,7 +8,7 @@ namespace Vessel.Hosting;
 public sealed partial class VmDefinitionValidator(HostCapacity host)
 {
     private const ulong MinimumMemory = 16UL << 20;
-    private static readonly string[] Formats = ["raw", "qcow2", "vpc"];
+    private static readonly string[] Formats = ["raw", "qcow2", "vpc", "vmdk", "vdi"]; // every format the storage layer opens (ImageFormatNames)
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
     private static partial Regex NamePattern();

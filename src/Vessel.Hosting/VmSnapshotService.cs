@@ -283,6 +283,12 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
                 }
 
                 var backend = DiskImage.Open(disk.Path, disk.Format, readOnly: false);
+                if (backend is Storage.Vmdk.VmdkImage { IsSingleFile: false })
+                {
+                    backend.Dispose();
+                    throw new VmConflictException($"VM '{vm}': disk {disk.Path} is a VMDK whose extents are separate files, which a snapshot copy would miss; convert it (vessel img convert -O qcow2) or attach it read-only");
+                }
+
                 if (backend is not Qcow2Image image)
                 {
                     backend.Dispose();

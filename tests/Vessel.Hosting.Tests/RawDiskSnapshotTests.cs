@@ -37,6 +37,26 @@ public sealed class RawDiskSnapshotTests : IDisposable
         Assert.Empty(snapshots.List("raw"));
     }
 
+    [Fact]
+    public async Task AVmdkWithItsDataInSeparateExtentFilesIsRefusedAndASingleFileOneIsCopied()
+    {
+        string flat = Path.Combine(_state, "flat.vmdk"), sparse = Path.Combine(_state, "sparse.vmdk");
+        Vessel.Storage.Vmdk.VmdkImage.Create(flat, 8UL << 20, Vessel.Storage.Vmdk.VmdkSubformat.MonolithicFlat);
+        Vessel.Storage.Vmdk.VmdkImage.Create(sparse, 8UL << 20, Vessel.Storage.Vmdk.VmdkSubformat.MonolithicSparse);
+        using var supervisor = new VmSupervisor(_state, []);
+        using var store = new VmSnapshotStore(Path.Combine(_state, "vessel.db"));
+        var snapshots = new VmSnapshotService(supervisor, store);
+        supervisor.Create(new VmCreateRequest { Name = "flat", Memory = "64M", Disks = [new VmDisk(flat, "vmdk")] });
+        supervisor.Create(new VmCreateRequest { Name = "sparse", Memory = "64M", Disks = [new VmDisk(sparse, "vmdk")] });
+
+        var e = await Assert.ThrowsAsync<VmConflictException>(() => snapshots.CreateAsync("flat", "s1", null));
+
+        Assert.Contains("extents are separate files", e.Message);
+        Assert.Empty(snapshots.List("flat"));
+        await snapshots.CreateAsync("sparse", "s1", null);
+        Assert.True(File.Exists(Path.Combine(_state, "vms", "sparse", "snapshots", "s1.disks", "0.img")));
+    }
+
     private static string ReadAt(string path, long offset, int count)
     {
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);

@@ -53,6 +53,13 @@ public sealed class VmdkImage : IBlockBackend
 
     public string Path { get; }
 
+    /// <summary>
+    /// True if every byte of this image (descriptor and extents) is in the file at <see cref="Path"/>, as with
+    /// monolithicSparse and streamOptimized; false when extents live in files of their own (VMDK 1.1 §2: flat and
+    /// split images), so copying <see cref="Path"/> alone would not copy the disk.
+    /// </summary>
+    public bool IsSingleFile => _extents.All(e => e is VmdkZeroExtent || System.IO.Path.GetFullPath(e.Path) == System.IO.Path.GetFullPath(Path));
+
     public ulong Size { get; }
 
     public bool IsReadOnly { get; }
