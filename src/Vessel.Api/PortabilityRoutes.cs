@@ -20,7 +20,7 @@ public static class PortabilityRoutes
 
             var clone = await Task.Run(() => s.Clone(name, request, context.RequestAborted));
             return Results.Created($"/api/vms/{clone.Name}", s.Get(clone.Name));
-        }).WithName("CloneVm").WithDescription("Full (disks copied) or linked (qcow2 overlays on the source's disks) clone of a stopped VM, with new MACs; with snapshot, full copies of the disks as they were at that snapshot.");
+        }).WithName("CloneVm").WithDescription("Full (disks copied) or linked (qcow2 overlays on the source's disks) clone of a stopped VM, with new MACs; with snapshot, the disks as they were at that snapshot (full copies, or overlays on read-only images of the snapshot that it then keeps).");
         vms.MapPost("/{name}/export", (string name, VmExportRequest request, VmSupervisor s, HttpContext context) =>
             Task.Run(() => s.Export(name, request, context.RequestAborted)))
             .WithName("ExportVm").WithDescription("Writes a stopped VM (definition and flattened qcow2 disks, with checksums) to one tar archive.");

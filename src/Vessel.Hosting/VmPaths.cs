@@ -27,6 +27,12 @@ public sealed class VmPaths(string stateDirectory, string name)
     /// <summary>A snapshot's sparse copies of the writable disks that have no internal snapshots (raw, VHD, VMDK, VDI): <c>snapshots/&lt;id&gt;.disks/</c>.</summary>
     public string SnapshotDiskCopies(string id) => Path.Combine(SnapshotDirectory, id + ".disks");
 
+    /// <summary>
+    /// Read-only images of a snapshot's qcow2 disks as they were at the snapshot (<c>snapshot-bases/&lt;id&gt;/N.qcow2</c>):
+    /// made for the first linked clone of that snapshot, shared by later ones, removed with the snapshot.
+    /// </summary>
+    public string SnapshotBases(string id) => Path.Combine(Directory, "snapshot-bases", id);
+
     /// <summary>The copy of the VM's disk number <paramref name="index"/> (its place in the definition's disk list).</summary>
     public string SnapshotDiskCopy(string id, int index) => Path.Combine(SnapshotDiskCopies(id), $"{index}.img");
 

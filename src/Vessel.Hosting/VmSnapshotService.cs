@@ -162,6 +162,12 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
     {
         RequireSnapshot(vm, name);
         var paths = new VmPaths(supervisor.StateDirectory, vm);
+        if (Portability.LinkedCloneGuard.DependentsOnFilesUnder([paths.SnapshotBases(name), paths.SnapshotDiskCopies(name)], supervisor.Registry.List(), vm) is { Count: > 0 } clones)
+        {
+            throw new VmConflictException(
+                $"VM '{vm}': snapshot '{name}' cannot be deleted: it backs linked clone{(clones.Count > 1 ? "s" : string.Empty)} {string.Join(", ", clones.Select(c => $"'{c}'"))}; delete the clones first");
+        }
+
         if (IsRunning(vm))
         {
             if (await WorkerControlClient.DeleteSnapshotAsync(paths.ControlSocket, name, ControlTimeout) is { } error)
@@ -194,6 +200,11 @@ public sealed partial class VmSnapshotService(VmSupervisor supervisor, VmSnapsho
         if (Directory.Exists(DiskCopyDirectory(vm, name)))
         {
             Directory.Delete(DiskCopyDirectory(vm, name), recursive: true);
+        }
+
+        if (Directory.Exists(paths.SnapshotBases(name)))
+        {
+            Directory.Delete(paths.SnapshotBases(name), recursive: true); // images only clones of it used, and none is left
         }
 
         store.Remove(vm, name);

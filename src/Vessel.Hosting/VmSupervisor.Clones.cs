@@ -12,19 +12,15 @@ public sealed partial class VmSupervisor
     /// <summary>
     /// Clones a stopped VM: every disk copied (full), or a qcow2 overlay backed by each writable source disk (linked;
     /// the source may then not start or be deleted while the clone exists, see <see cref="LinkedCloneGuard"/>).
-    /// Read-only disks are shared. The clone gets the new name and new random MACs.
+    /// With a snapshot, the disks as they were at it (<see cref="SnapshotImage"/>); a linked clone's overlays then
+    /// rest on the snapshot's images, so the source may run on, but the snapshot may not be deleted while the clone
+    /// exists. Read-only disks are shared. The clone gets the new name, new random MACs and a new machine-id.
     /// </summary>
     public VmDefinition Clone(string source, VmCloneRequest request, CancellationToken cancellationToken = default)
     {
         var definition = Registry.Get(source);
         string name = CheckNewName(request.Name);
         EnsureQuiescent(definition, "cloned");
-        if (request.Snapshot is not null && request.Linked)
-        {
-            // A qcow2 backing file is always an image's current state, never one of its internal snapshots.
-            throw new VmValidationException(new Dictionary<string, string[]> { ["linked"] = ["a clone of a snapshot is always full: a qcow2 overlay cannot be backed by an internal snapshot"] });
-        }
-
         string diskDirectory = Path.Combine(Paths(name).Directory, "disks");
         PrepareDiskDirectory(name, diskDirectory); // only past this point is the directory ours to remove on failure
         try
@@ -42,7 +38,21 @@ public sealed partial class VmSupervisor
 
                 if (request.Snapshot is { } snapshot && !disk.ReadOnly)
                 {
-                    disks.Add(new VmDisk(CopyAtSnapshot(disk, Path.Combine(diskDirectory, $"{i}.qcow2"), snapshot, cancellationToken), "qcow2", false));
+                    var (image, format) = SnapshotImage(source, i, disk, snapshot, cancellationToken);
+                    if (request.Linked)
+                    {
+                        string overlay = Path.Combine(diskDirectory, $"{i}.qcow2");
+                        ulong size = DiskImageInspector.Inspect(image, format).VirtualSize;
+                        Storage.Qcow2.Qcow2Image.Create(overlay, size, backingFile: image, backingFormat: format);
+                        disks.Add(new VmDisk(overlay, "qcow2", false));
+                    }
+                    else
+                    {
+                        string copy = Path.Combine(diskDirectory, $"{i}.{format}");
+                        ImageConverter.Convert(image, format, copy, ImageFormatNames.ParseSupported(format), cancellationToken: cancellationToken);
+                        disks.Add(new VmDisk(copy, format, false));
+                    }
+
                     continue;
                 }
 
@@ -75,18 +85,54 @@ public sealed partial class VmSupervisor
     }
 
     /// <summary>
+    /// An image of the source's disk <paramref name="index"/> as it was at <paramref name="snapshot"/>, which never
+    /// changes while the snapshot exists: the snapshot's own copy for disks without internal snapshots (raw, VHD, VDI,
+    /// single-file VMDK), else a base materialised once per snapshot in <c>snapshot-bases/SNAP/</c> and shared by
+    /// every clone of it. Linked clones are overlays on it, full clones copies of it.
+    /// </summary>
+    private (string Path, string Format) SnapshotImage(string source, int index, VmDisk disk, string snapshot, CancellationToken cancellationToken)
+    {
+        var paths = Paths(source);
+        string copy = paths.SnapshotDiskCopy(snapshot, index);
+        if (File.Exists(copy))
+        {
+            return (copy, DiskImageInspector.Inspect(copy, disk.Format).Format.ToName());
+        }
+
+        string bases = paths.SnapshotBases(snapshot);
+        string image = Path.Combine(bases, $"{index}.qcow2");
+        if (!File.Exists(image))
+        {
+            Directory.CreateDirectory(bases);
+            string temporary = image + ".tmp";
+            File.Delete(temporary); // left by an interrupted clone
+            try
+            {
+                CopyAtSnapshot(disk, temporary, snapshot, cancellationToken);
+                File.Move(temporary, image); // whole or absent: a crash never leaves a half-made base under its name
+            }
+            finally
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        return (image, "qcow2");
+    }
+
+    /// <summary>
     /// A standalone copy of a writable qcow2 disk as it was at internal snapshot <paramref name="snapshot"/>: the file
     /// copied (clusters shared with snapshots are copied as they are), reverted to the snapshot, and every snapshot
-    /// dropped so the clone carries none of the source's history.
+    /// dropped so the copy carries none of the source's history.
     /// </summary>
-    private static string CopyAtSnapshot(VmDisk disk, string copy, string snapshot, CancellationToken cancellationToken)
+    private static void CopyAtSnapshot(VmDisk disk, string copy, string snapshot, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         File.Copy(disk.Path, copy);
         using var backend = DiskImage.Open(copy, disk.Format, readOnly: false);
         if (backend is not Storage.Qcow2.Qcow2Image image || image.ListSnapshots().All(s => s.Name != snapshot))
         {
-            throw new VmConflictException($"disk {disk.Path} has no internal snapshot '{snapshot}' (was it added to the VM after the snapshot?)");
+            throw new VmConflictException($"disk {disk.Path} has no snapshot '{snapshot}' (was it added to the VM after the snapshot?)");
         }
 
         image.ApplySnapshot(snapshot);
@@ -94,8 +140,6 @@ public sealed partial class VmSupervisor
         {
             image.DeleteSnapshot(name);
         }
-
-        return copy;
     }
 
     /// <summary>Writes a stopped VM to one portable archive (<see cref="VmArchive"/>).</summary>

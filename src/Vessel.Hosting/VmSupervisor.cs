@@ -202,6 +202,11 @@ public sealed partial class VmSupervisor : IDisposable
         }
 
         Portability.LinkedCloneGuard.EnsureNone(Registry.Get(name), Registry.List(), "be deleted");
+        if (Portability.LinkedCloneGuard.DependentsOnFilesUnder([Paths(name).Directory], Registry.List(), name) is { Count: > 0 } clones)
+        {
+            throw new VmConflictException(
+                $"VM '{name}' cannot be deleted: its snapshots back linked clone{(clones.Count > 1 ? "s" : string.Empty)} {string.Join(", ", clones.Select(c => $"'{c}'"))}; delete the clones first (or make full clones instead)");
+        }
 
         // The definition and runtime files go; disk images are the user's files and stay where they are.
         runtime.Monitor?.Cancel();

@@ -8,9 +8,13 @@ namespace Vessel.Storage;
 /// <summary>Reads an image's format and header without opening its backing chain (for <c>img info</c>).</summary>
 public static class DiskImageInspector
 {
-    public static DiskImageInfo Inspect(string path, string? format = null)
+    /// <param name="shareWithWriter">
+    /// Read the header even while a running VM holds the image exclusively (Vessel's own checks of backing chains); the
+    /// fields read (format, size, backing file) do not change while it runs. A VMDK descriptor is still opened normally.
+    /// </param>
+    public static DiskImageInfo Inspect(string path, string? format = null, bool shareWithWriter = false)
     {
-        using var file = DiskImage.OpenHandle(path, readOnly: true);
+        using var file = (shareWithWriter && !Directory.Exists(path) ? NativeFileOperations.TryOpenWithoutLock(path) : null) ?? DiskImage.OpenHandle(path, readOnly: true);
         var kind = format is null ? ImageFormatDetector.Detect(file) : ImageFormatNames.ParseSupported(format);
         ulong length = (ulong)RandomAccess.GetLength(file);
         if (kind == ImageFormat.Vhd)

@@ -12,6 +12,7 @@ internal static partial class NativeFileOperations
     private const int SeekHole = 4;
     private const int ENoSuchDeviceOrAddress = 6;
     private const uint FiClone = 0x40049409; // ioctl_ficlone(2): _IOW(0x94, 9, int)
+    private const int OpenReadOnlyCloseOnExec = 0x80000; // open(2): O_RDONLY (0) | O_CLOEXEC
 
     /// <summary>Deallocates a byte range so it reads as zeroes; false where the host or file system cannot.</summary>
     public static bool TryPunchHole(SafeFileHandle handle, long offset, long length)
@@ -81,6 +82,37 @@ internal static partial class NativeFileOperations
             return false;
         }
     }
+
+    /// <summary>
+    /// Opens a file read-only without the flock(2) that .NET takes to emulate FileShare, so a header can be read while
+    /// a running VM holds the image exclusively (as qemu-img's --force-share does); null where that is unavailable.
+    /// </summary>
+    public static SafeFileHandle? TryOpenWithoutLock(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            var handle = Open(path, OpenReadOnlyCloseOnExec);
+            if (handle.IsInvalid)
+            {
+                handle.Dispose();
+                return null;
+            }
+
+            return handle;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial SafeFileHandle Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     private static partial long LSeek(SafeFileHandle fd, long offset, int whence);

@@ -191,8 +191,67 @@ public sealed class SnapshotApiTests
         Assert.Empty((await api.Unix.GetFromJsonAsync<JsonElement>("api/vms/beta/snapshots")).EnumerateArray());
         var missing = await Problem(await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "gamma", snapshot = "nope" }), HttpStatusCode.NotFound);
         Assert.Equal("VM 'alpha' has no snapshot named 'nope'", missing.GetProperty("detail").GetString());
-        var linked = await Problem(await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "gamma", snapshot = "s1", linked = true }), HttpStatusCode.BadRequest);
-        Assert.Contains("always full", linked.GetProperty("errors").GetProperty("linked")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await api.Unix.GetAsync("api/vms/gamma")).StatusCode);
+    }
+
+    [Fact]
+    public async Task LinkedClonesOfASnapshotShareOneBaseThatTheSnapshotKeepsUntilTheyAreGone()
+    {
+        await using var api = await RunningApi.StartAsync();
+        string disk = await CreateVm(api, "alpha");
+        WriteSector(disk, 0x11);
+        Assert.Equal(HttpStatusCode.Created, (await api.Unix.PostAsJsonAsync("api/vms/alpha/snapshots", new { name = "s1" })).StatusCode);
+        WriteSector(disk, 0x22);
+
+        string Overlay(JsonElement clone) => clone.GetProperty("definition").GetProperty("disks")[0].GetProperty("path").GetString()!;
+        var gamma = await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "gamma", snapshot = "s1", linked = true });
+        Assert.Equal(HttpStatusCode.Created, gamma.StatusCode);
+        var delta = await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "delta", snapshot = "s1", linked = true });
+        Assert.Equal(HttpStatusCode.Created, delta.StatusCode);
+        string gammaDisk = Overlay(await gamma.Content.ReadFromJsonAsync<JsonElement>());
+        string deltaDisk = Overlay(await delta.Content.ReadFromJsonAsync<JsonElement>());
+
+        // Both are overlays on the one image of s1; they read the snapshot's data, and their writes stay their own.
+        string bases = Path.Combine(api.StateDirectory, "vms", "alpha", "snapshot-bases", "s1");
+        string image = Path.Combine(bases, "0.qcow2");
+        Assert.Equal([image], Directory.GetFiles(bases));
+        Assert.Equal(image, DiskImageInspector.Inspect(gammaDisk).BackingFile);
+        Assert.Equal(image, DiskImageInspector.Inspect(deltaDisk).BackingFile);
+        Assert.Equal(0x11, ReadSector(gammaDisk));
+        WriteSector(gammaDisk, 0x33);
+        Assert.Equal(0x33, ReadSector(gammaDisk));
+        Assert.Equal(0x11, ReadSector(deltaDisk));
+        Assert.Equal(0x22, ReadSector(disk));
+        using (var based = (Qcow2Image)DiskImage.Open(image, "qcow2", readOnly: true))
+        {
+            Assert.Empty(based.ListSnapshots()); // the source's history stays with the source
+        }
+
+        // Neither the snapshot nor the source VM may go while the clones rest on it.
+        var refused = await Problem(await api.Unix.DeleteAsync("api/vms/alpha/snapshots/s1"), HttpStatusCode.Conflict);
+        Assert.Contains("linked clones 'delta', 'gamma'", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        refused = await Problem(await api.Unix.DeleteAsync("api/vms/alpha"), HttpStatusCode.Conflict);
+        Assert.Contains("linked clones 'delta', 'gamma'", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(image));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Unix.DeleteAsync("api/vms/gamma")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Unix.DeleteAsync("api/vms/delta")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await api.Unix.DeleteAsync("api/vms/alpha/snapshots/s1")).StatusCode);
+        Assert.False(Directory.Exists(bases));
+    }
+
+    [Fact]
+    public async Task LinkedCloneOfASnapshotOfARawDiskRestsOnTheSnapshotsCopy()
+    {
+        await using var api = await RunningApi.StartAsync();
+        await CreateVm(api, "alpha", "raw");
+        Assert.Equal(HttpStatusCode.Created, (await api.Unix.PostAsJsonAsync("api/vms/alpha/snapshots", new { name = "s1" })).StatusCode);
+
+        var clone = await api.Unix.PostAsJsonAsync("api/vms/alpha/clone", new { name = "beta", snapshot = "s1", linked = true });
+        Assert.Equal(HttpStatusCode.Created, clone.StatusCode);
+        string overlay = (await clone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("definition").GetProperty("disks")[0].GetProperty("path").GetString()!;
+        var info = DiskImageInspector.Inspect(overlay);
+        Assert.Equal(Path.Combine(api.StateDirectory, "vms", "alpha", "snapshots", "s1.disks", "0.img"), info.BackingFile);
+        await Problem(await api.Unix.DeleteAsync("api/vms/alpha/snapshots/s1"), HttpStatusCode.Conflict);
     }
 }

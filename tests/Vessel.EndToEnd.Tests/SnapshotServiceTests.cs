@@ -81,7 +81,7 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
     }
 
     [GuestKitFact]
-    public async Task LiveSnapshotOfAVmWithARawDiskCopiesTheDiskAndRevertPutsItBack()
+    public async Task LiveSnapshotOfAVmWithARawDiskCopiesTheDiskRevertPutsItBackAndALinkedCloneBootsFromIt()
     {
         Directory.CreateDirectory(_state);
         string disk = Path.Combine(_state, "data.raw");
@@ -109,7 +109,21 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("before\n", await ExecOk("cat /mnt/d/kept"));
             Assert.Equal(1, (await Exec("--", "test", "-e", "/mnt/d/after")).Status);
 
+            // A linked clone of s1 boots from the disk as it was then, while the source's disk has moved on.
+            await ExecOk("echo later > /mnt/d/later && sync");
             await Cli("vm", "stop", "demo");
+            await Cli("vm", "clone", "demo", "demo2", "--linked", "--snapshot", "s1");
+            await Cli("vm", "start", "demo2");
+            var mounted = await VesselCli.RunAsync("vm", "exec", "demo2", "--state-dir", _state, "--timeout", BootTimeout, "--", "sh", "-c",
+                "mkdir -p /mnt/d && mount /dev/vda /mnt/d && cat /mnt/d/kept && ls /mnt/d");
+            Assert.True(mounted.Status == 0, mounted.Stderr);
+            Assert.StartsWith("before\n", mounted.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("later", mounted.Stdout, StringComparison.Ordinal);
+            var refused = await VesselCli.RunAsync("vm", "snapshot", "delete", "demo", "s1", "--state-dir", _state);
+            Assert.NotEqual(0, refused.Status);
+            Assert.Contains("demo2", refused.Stderr, StringComparison.Ordinal);
+            await Cli("vm", "stop", "demo2");
+            await Cli("vm", "delete", "demo2");
             await Cli("vm", "snapshot", "delete", "demo", "s1");
             Assert.False(Directory.Exists(Path.GetDirectoryName(copy)));
         }
@@ -166,7 +180,7 @@ public sealed class SnapshotServiceTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "demo");
+    public void Dispose() => VesselCli.KillWorkersAndDelete(_state, "demo", "demo2");
 
     private async Task<string> ExecOk(string script)
     {

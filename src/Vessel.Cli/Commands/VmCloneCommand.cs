@@ -4,7 +4,7 @@ using Vessel.Cli.Hosting;
 
 namespace Vessel.Cli.Commands;
 
-/// <summary><c>vessel vm clone SRC NEW [--linked | --snapshot SNAP]</c>: clone a stopped VM (new name, new MACs), optionally as it was at a snapshot.</summary>
+/// <summary><c>vessel vm clone SRC NEW [--linked] [--snapshot SNAP]</c>: clone a stopped VM (new name, new MACs), optionally as it was at a snapshot.</summary>
 public sealed class VmCloneCommand : ApiCommand<VmCloneCommand.Settings>
 {
     public sealed class Settings : VmNameSettings
@@ -17,7 +17,7 @@ public sealed class VmCloneCommand : ApiCommand<VmCloneCommand.Settings>
         public bool Linked { get; init; }
 
         [CommandOption("--snapshot <SNAP>")]
-        [Description("Copy the disks as they were at this snapshot of the source; the clone boots fresh from them.")]
+        [Description("The disks as they were at this snapshot of the source (copies, or with --linked overlays on images of the snapshot, which then cannot be deleted while the clone exists); the clone boots fresh.")]
         public string? Snapshot { get; init; }
     }
 

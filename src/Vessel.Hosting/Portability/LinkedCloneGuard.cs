@@ -32,6 +32,16 @@ public static class LinkedCloneGuard
         }
     }
 
+    /// <summary>
+    /// Names of the VMs (among <paramref name="others"/>, except <paramref name="owner"/>) with a disk backed, at any
+    /// depth, by a file inside one of <paramref name="directories"/>: a VM's snapshot bases and snapshot disk copies.
+    /// </summary>
+    public static IReadOnlyList<string> DependentsOnFilesUnder(IEnumerable<string> directories, IEnumerable<VmDefinition> others, string owner)
+    {
+        var prefixes = directories.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d)) + Path.DirectorySeparatorChar).ToList();
+        return [.. others.Where(o => o.Name != owner && o.Disks.Any(d => BackingFiles(d.Path).Any(f => prefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))))).Select(o => o.Name)];
+    }
+
     /// <summary>The backing chain of a disk image as absolute paths (empty for an unreadable image or one without a backing file).</summary>
     public static IEnumerable<string> BackingFiles(string path)
     {
@@ -41,7 +51,7 @@ public static class LinkedCloneGuard
             string? backing;
             try
             {
-                backing = DiskImageInspector.Inspect(current).BackingFile;
+                backing = DiskImageInspector.Inspect(current, shareWithWriter: true).BackingFile; // clones may be running
             }
             catch (Exception e) when (e is DiskImageException or IOException or UnauthorizedAccessException)
             {
