@@ -44,7 +44,7 @@ public sealed class VmApiTests
             name = "Bad Name!",
             cpus = 0,
             memory = "4096T",
-            disks = new[] { new { path = "/nonexistent/disk.qcow2", format = "vmdk" } },
+            disks = new[] { new { path = "/nonexistent/disk.qcow2", format = "iso" } },
             restartPolicy = "sometimes",
         });
         var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
@@ -54,7 +54,7 @@ public sealed class VmApiTests
         Assert.Contains("larger than the host", errors.GetProperty("memory")[0].GetString());
         string disk = string.Join(" ", errors.GetProperty("disks[0]").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("unknown disk: /nonexistent/disk.qcow2 does not exist", disk);
-        Assert.Contains("unknown disk format 'vmdk'", disk);
+        Assert.Contains("unknown disk format 'iso'", disk);
         Assert.Contains("unknown restart policy 'sometimes'", errors.GetProperty("restartPolicy")[0].GetString());
     }
 
