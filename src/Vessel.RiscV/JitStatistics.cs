@@ -8,6 +8,8 @@ namespace Vessel.RiscV;
 /// <param name="TranslatedInstructions">Instructions run by compiled blocks (including ones they handed to the interpreter).</param>
 /// <param name="InterpretedInstructions">Instructions run by the interpreter outside compiled blocks (cold code, SYSTEM, TLB misses).</param>
 /// <param name="CompileTime">Time spent translating and compiling, including RyuJIT's first-call compile.</param>
+/// <param name="ChainedBlocks">Compiled blocks entered through the previous block's chain link (no cache lookup).</param>
+/// <param name="JumpCacheHits">Compiled blocks entered through the per-hart jump cache (indirect jumps, relinked chains).</param>
 public readonly record struct JitStatistics(
     long BlocksCompiled,
     long BlocksEvicted,
@@ -15,4 +17,6 @@ public readonly record struct JitStatistics(
     int BlocksHeld,
     long TranslatedInstructions,
     long InterpretedInstructions,
-    TimeSpan CompileTime);
+    TimeSpan CompileTime,
+    long ChainedBlocks,
+    long JumpCacheHits);

@@ -258,7 +258,8 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             console.WriteNotice(
                 $"vessel jit: hart {hart.HartId}: {jit.BlocksCompiled:N0} blocks compiled in {jit.CompileTime.TotalSeconds:F2} s, " +
                 $"{jit.BlocksHeld:N0} held, {jit.BlocksEvicted:N0} evicted, {jit.BlocksInvalidated:N0} invalidated; " +
-                $"{100.0 * jit.TranslatedInstructions / all:F1} % of instructions in compiled blocks\n");
+                $"{100.0 * jit.TranslatedInstructions / all:F1} % of instructions in compiled blocks; " +
+                $"{jit.ChainedBlocks:N0} blocks entered by chain, {jit.JumpCacheHits:N0} by jump cache\n");
         }
 
     }

@@ -95,6 +95,7 @@ internal sealed class TranslationCache
 
         if (second.Code is not null)
         {
+            second.Code.Retire(); // chains and the jump cache must not enter it any more
             Evicted++;
         }
 
@@ -108,6 +109,7 @@ internal sealed class TranslationCache
     /// <summary>Drops a block whose guest code changed; the slot is planned again from the current bytes.</summary>
     public void RecordInvalidated(ref TranslationSlot slot)
     {
+        slot.Code?.Retire();
         slot.Code = null;
         slot.Heat = 0;
         Invalidated++;
@@ -118,6 +120,7 @@ internal sealed class TranslationCache
     {
         for (int i = 0; i < _slots.Length; i++)
         {
+            _slots[i].Code?.Retire();
             _slots[i] = new TranslationSlot { Pc = EmptyPc };
         }
     }

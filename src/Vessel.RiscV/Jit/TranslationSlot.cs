@@ -14,7 +14,7 @@ internal struct TranslationSlot
     /// <summary>Times the block has run in the interpreter; it is compiled when this reaches the threshold.</summary>
     public int Heat;
 
-    public BlockFunction? Code;
+    public CompiledBlock? Code;
 
     /// <summary>The block's compile on the <see cref="BackgroundCompiler"/>, while <see cref="Code"/> is still null.</summary>
     public PendingTranslation? Pending;

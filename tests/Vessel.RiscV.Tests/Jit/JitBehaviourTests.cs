@@ -90,7 +90,7 @@ public sealed unsafe class JitBehaviourTests
             ulong pc = TestMachine.RamBase + (ulong)(4 * i);
             ref var slot = ref cache.Find(pc, (nint)pc, out bool found);
             Assert.False(found);
-            slot.Code = dummy;
+            slot.Code = new CompiledBlock(pc, (nint)pc, 1, dummy);
         }
 
         Assert.Equal(8, cache.Capacity);
@@ -104,7 +104,7 @@ public sealed unsafe class JitBehaviourTests
         // A satp switch or remap changes the host address behind a pc; the cache key includes it.
         var cache = new TranslationCache(sets: 4);
         ref var first = ref cache.Find(0x1000, 0x7000, out _);
-        first.Code = static (_, _, _) => 0;
+        first.Code = new CompiledBlock(0x1000, 0x7000, 1, static (_, _, _) => 0);
         cache.Find(0x1000, 0x9000, out bool foundRemapped);
         Assert.False(foundRemapped);
         cache.Find(0x1000, 0x7000, out bool foundOriginal);

@@ -49,6 +49,24 @@ public sealed class JitDifferentialTests
         translated.Dispose();
     }
 
+    /// <summary>The random programs' jumps and branches reach blocks through chain links and the jump cache too.</summary>
+    [Fact]
+    public void RandomProgramsEnterBlocksThroughChainsAndTheJumpCache()
+    {
+        long chained = 0, jumpCache = 0;
+        for (int seed = 1; seed <= 10; seed++)
+        {
+            var (interpreted, translated) = RunBoth(seed, hotThreshold: 0, background: false);
+            chained += translated.Hart.JitStatistics.ChainedBlocks;
+            jumpCache += translated.Hart.JitStatistics.JumpCacheHits;
+            interpreted.Dispose();
+            translated.Dispose();
+        }
+
+        Assert.True(chained > 0, "no block was entered through a chain link");
+        Assert.True(jumpCache > 0, "no block was entered through the jump cache");
+    }
+
     private static (TestMachine Interpreted, TestMachine Translated) RunBoth(int seed, int hotThreshold, bool background)
     {
         var program = new RandomProgram(seed, 160);
