@@ -45,21 +45,13 @@ public sealed class CpuControlGroup : IDisposable
                 return Join(group, Path.Combine(v1, "cgroup.procs"), "cgroup v1");
             }
 
-            string controllers = Path.Combine(root, "cgroup.controllers");
-            if (File.Exists(controllers) && File.ReadAllText(controllers).Split(' ', '\n').Contains("cpu"))
+            if (WorkerControlGroups.CreateV2Group(root, "cpu", vmName) is { } v2Group)
             {
-                string parent = Path.Combine(root, "vessel");
-                System.IO.Directory.CreateDirectory(parent);
-                File.WriteAllText(Path.Combine(root, "cgroup.subtree_control"), "+cpu");
-                File.WriteAllText(Path.Combine(parent, "cgroup.subtree_control"), "+cpu");
-                string group = Path.Combine(parent, WorkerControlGroups.GroupName(vmName));
-                System.IO.Directory.CreateDirectory(group);
-                WorkerControlGroups.RemoveGroupsOfDeadWorkers(Path.GetDirectoryName(group)!);
-                Write(group, "cpu.weight", weight); // 1-10000, default 100: the same scale as Vessel's weight
+                Write(v2Group, "cpu.weight", weight); // 1-10000, default 100: the same scale as Vessel's weight
                 File.WriteAllText(
-                    Path.Combine(group, "cpu.max"),
+                    Path.Combine(v2Group, "cpu.max"),
                     capPercent is { } cap ? $"{(long)cap * cpus * PeriodMicroseconds / 100} {PeriodMicroseconds}" : $"max {PeriodMicroseconds}");
-                return Join(group, Path.Combine(root, "cgroup.procs"), "cgroup v2");
+                return Join(v2Group, Path.Combine(root, "cgroup.procs"), "cgroup v2");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -63,21 +63,11 @@ public sealed class MemoryControlGroup : IDisposable
                 return Join(group, Path.Combine(current, "cgroup.procs"), "cgroup v1", limit);
             }
 
-            string controllers = Path.Combine(root, "cgroup.controllers");
-            if (File.Exists(controllers) && File.ReadAllText(controllers).Split(' ', '\n').Contains("memory"))
+            // v2: the same vessel/NAME-PID group as the CPU controls, with the memory controller enabled too.
+            if (WorkerControlGroups.CreateV2Group(root, "memory", vmName) is { } v2Group)
             {
-                // v2 is one hierarchy: the same vessel/NAME-PID group CpuControlGroup uses, with the memory
-                // controller enabled beside cpu (a v2 group with processes cannot enable controllers below it, so
-                // the group hangs from the root as the CPU one does).
-                string parent = Path.Combine(root, "vessel");
-                System.IO.Directory.CreateDirectory(parent);
-                File.WriteAllText(Path.Combine(root, "cgroup.subtree_control"), "+memory");
-                File.WriteAllText(Path.Combine(parent, "cgroup.subtree_control"), "+memory");
-                string group = Path.Combine(parent, WorkerControlGroups.GroupName(vmName));
-                System.IO.Directory.CreateDirectory(group);
-                WorkerControlGroups.RemoveGroupsOfDeadWorkers(Path.GetDirectoryName(group)!);
-                File.WriteAllText(Path.Combine(group, "memory.max"), limitText);
-                return Join(group, Path.Combine(root, "cgroup.procs"), "cgroup v2", limit);
+                File.WriteAllText(Path.Combine(v2Group, "memory.max"), limitText);
+                return Join(v2Group, Path.Combine(root, "cgroup.procs"), "cgroup v2", limit);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

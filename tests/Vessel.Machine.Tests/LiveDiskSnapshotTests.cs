@@ -31,16 +31,22 @@ public sealed class LiveDiskSnapshotTests : IDisposable
         };
     }
 
-    private string CopyPath(int index) => Path.Combine(_dir, "snap.disks", $"{index}.img");
-
-    [Fact]
-    public void RawAndQcow2DisksGoBackToTheSnapshot()
+    /// <summary>A raw and a qcow2 disk, both holding "before", and a machine configuration with them.</summary>
+    private (string Raw, string Qcow2, MachineConfiguration Config) TwoDisks()
     {
         string raw = Path.Combine(_dir, "data.raw"), qcow2 = Path.Combine(_dir, "data.qcow2");
         WriteRaw(raw, "before");
         Qcow2Image.Create(qcow2, 8UL << 20);
         WriteImage(qcow2, "before");
-        var config = Config(raw, qcow2);
+        return (raw, qcow2, Config(raw, qcow2));
+    }
+
+    private string CopyPath(int index) => Path.Combine(_dir, "snap.disks", $"{index}.img");
+
+    [Fact]
+    public void RawAndQcow2DisksGoBackToTheSnapshot()
+    {
+        var (raw, qcow2, config) = TwoDisks();
 
         using (var machine = new VirtMachine(config, _ => { }))
         {
@@ -61,10 +67,8 @@ public sealed class LiveDiskSnapshotTests : IDisposable
     [Fact]
     public void WithoutAPlaceForCopiesARawDiskIsRefusedBeforeAnythingIsTaken()
     {
-        string raw = Path.Combine(_dir, "data.raw"), qcow2 = Path.Combine(_dir, "data.qcow2");
-        WriteRaw(raw, "before");
-        Qcow2Image.Create(qcow2, 8UL << 20);
-        using (var machine = new VirtMachine(Config(raw, qcow2), _ => { }))
+        var (_, qcow2, config) = TwoDisks();
+        using (var machine = new VirtMachine(config, _ => { }))
         {
             var e = Assert.Throws<DiskImageException>(() => machine.CreateDiskSnapshots("snap"));
             Assert.Contains("only qcow2 disks", e.Message);
@@ -77,11 +81,7 @@ public sealed class LiveDiskSnapshotTests : IDisposable
     [Fact]
     public void AMissingCopyRefusesTheRevertAndLeavesEveryDiskAsItWas()
     {
-        string raw = Path.Combine(_dir, "data.raw"), qcow2 = Path.Combine(_dir, "data.qcow2");
-        WriteRaw(raw, "before");
-        Qcow2Image.Create(qcow2, 8UL << 20);
-        WriteImage(qcow2, "before");
-        var config = Config(raw, qcow2);
+        var (raw, qcow2, config) = TwoDisks();
         using (var machine = new VirtMachine(config, _ => { }))
         {
             machine.CreateDiskSnapshots("snap", CopyPath);
