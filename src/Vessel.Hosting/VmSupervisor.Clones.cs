@@ -109,6 +109,11 @@ public sealed partial class VmSupervisor
             try
             {
                 CopyAtSnapshot(disk, temporary, snapshot, cancellationToken);
+                if (!OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.GroupRead); // never written again: clones only read it
+                }
+
                 File.Move(temporary, image); // whole or absent: a crash never leaves a half-made base under its name
             }
             finally

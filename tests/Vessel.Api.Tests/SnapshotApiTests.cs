@@ -215,6 +215,7 @@ public sealed class SnapshotApiTests
         string bases = Path.Combine(api.StateDirectory, "vms", "alpha", "snapshot-bases", "s1");
         string image = Path.Combine(bases, "0.qcow2");
         Assert.Equal([image], Directory.GetFiles(bases));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead, File.GetUnixFileMode(image));
         Assert.Equal(image, DiskImageInspector.Inspect(gammaDisk).BackingFile);
         Assert.Equal(image, DiskImageInspector.Inspect(deltaDisk).BackingFile);
         Assert.Equal(0x11, ReadSector(gammaDisk));
