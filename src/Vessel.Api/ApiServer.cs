@@ -99,6 +99,7 @@ public static class ApiServer
         vms.MapPost("/{name}/kill", (string name, VmSupervisor s) => s.KillAsync(name, StopWait)).WithName("KillVm");
         vms.MapGet("/{name}/stats", (string name, VmStatisticsCollector c) => c.GetAsync(name)).WithName("GetVmStats");
         vms.MapSnapshotRoutes();
+        vms.MapBalloonRoutes();
         vms.MapGet("/{name}/events", (string name, VmSupervisor s, int? limit) => s.Events(name, Math.Clamp(limit ?? 100, 1, 10000))).WithName("ListVmEvents");
         vms.MapGuestAgentRoutes();
         vms.MapConsoleWebSocketRoutes();

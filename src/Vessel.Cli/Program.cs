@@ -39,6 +39,7 @@ app.Configure(config =>
             .WithExample("vm", "export", "demo", "/tmp/demo.vessel");
         vm.AddCommand<VmImportCommand>("import").WithDescription("Create a VM from an exported archive, verifying it.")
             .WithExample("vm", "import", "/tmp/demo.vessel", "--name", "demo3");
+        vm.AddCommand<VmBalloonCommand>("balloon").WithDescription("Leave a running guest SIZE of memory (256M, 1G): its balloon takes the rest back for the host.");
         vm.AddCommand<VmPauseCommand>("pause").WithDescription("Pause a running VM (its harts stop; RAM and devices stay).");
         vm.AddCommand<VmResumeCommand>("resume").WithDescription("Resume a paused VM.");
         vm.AddBranch("snapshot", snapshot =>

@@ -101,7 +101,7 @@ public sealed class VmStatisticsCollector(VmSupervisor supervisor)
 
         return new VmStats(
             d.Name, info.State, pid, d.Cpus, d.MemoryBytes, Math.Round(uptime, 3), sample.Instructions, Math.Round(instructionRate),
-            Math.Round(sample.CpuSeconds, 3), Math.Round(cpuRate * 100, 1), usage.Value.RssBytes, worker?.Disks ?? [], worker?.Nics ?? []);
+            Math.Round(sample.CpuSeconds, 3), Math.Round(cpuRate * 100, 1), usage.Value.RssBytes, worker?.Disks ?? [], worker?.Nics ?? [], worker?.Balloon);
     }
 
     private sealed record Sample(long Timestamp, double CpuSeconds, ulong Instructions, int Pid);

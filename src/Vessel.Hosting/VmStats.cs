@@ -18,4 +18,5 @@ public sealed record VmStats(
     double CpuPercent,
     ulong RssBytes,
     IReadOnlyList<DiskStatistics> Disks,
-    IReadOnlyList<NicStatistics> Nics);
+    IReadOnlyList<NicStatistics> Nics,
+    BalloonStatistics? Balloon = null);

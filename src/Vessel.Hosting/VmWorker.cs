@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Vessel.Devices.Virtio;
 using Vessel.Hosting.GuestAgent;
 using Vessel.Images;
 using Vessel.Machine;
@@ -284,10 +285,13 @@ public sealed class VmWorker(string stateDirectory, string name)
     private string Handle(string line)
     {
         string? command, id, path;
+        ulong? targetPages;
         try
         {
             using var doc = JsonDocument.Parse(line);
             command = StringProperty(doc.RootElement, "command");
+            targetPages = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("targetPages", out var p)
+                && p.TryGetUInt64(out ulong n) ? n : null;
             id = StringProperty(doc.RootElement, "id");
             path = StringProperty(doc.RootElement, "path");
         }
@@ -308,7 +312,8 @@ public sealed class VmWorker(string stateDirectory, string name)
                 var current = _machine;
                 var (disks, nics) = _counters.Totals(current);
                 var stats = new WorkerStatistics(
-                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (current?.InstructionsRetired ?? 0), disks, nics);
+                    Environment.ProcessId, _uptime.Elapsed.TotalSeconds, _retiredBeforeReboot + (current?.InstructionsRetired ?? 0), disks, nics,
+                    BalloonStatistics.Of(current?.Balloon));
                 return JsonSerializer.Serialize(new { ok = true, stats }, Json);
             case "stop":
                 _stopRequested = true;
@@ -321,6 +326,20 @@ public sealed class VmWorker(string stateDirectory, string name)
                 return Ok();
             case "pause" or "resume":
                 return Error("the VM is not running");
+            case "balloon" when targetPages is { } pages:
+                // The guest's driver inflates or deflates toward the new target on its own (virtio 1.2 §5.5.6.1).
+                if (_machine?.Balloon is not { } balloon)
+                {
+                    return Error("the VM is not running or has no balloon device");
+                }
+
+                if (pages > _machine.Memory.Size >> VirtioBalloon.PfnShift)
+                {
+                    return Error($"a balloon of {pages} pages is larger than the VM's memory");
+                }
+
+                balloon.SetTargetPages((uint)pages);
+                return Ok();
             case "snapshot" when id is not null && path is not null:
                 try
                 {
@@ -343,7 +362,7 @@ public sealed class VmWorker(string stateDirectory, string name)
                 }
 
             default:
-                return Error($"unknown command '{command}' or missing arguments (expected status, stats, stop, pause, resume, snapshot {{id, path}}, delete-snapshot {{id}})");
+                return Error($"unknown command '{command}' or missing arguments (expected status, stats, stop, pause, resume, balloon {{targetPages}}, snapshot {{id, path}}, delete-snapshot {{id}})");
         }
     }
 

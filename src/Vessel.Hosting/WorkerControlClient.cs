@@ -24,6 +24,10 @@ public static class WorkerControlClient
     public static async Task<string?> DeleteSnapshotAsync(string socketPath, string id, TimeSpan timeout) =>
         ErrorOf(await SendRequestAsync(socketPath, new { command = "delete-snapshot", id }, timeout));
 
+    /// <summary>Sets the VM's balloon target to <paramref name="targetPages"/> 4 KiB pages; the error text on failure.</summary>
+    public static async Task<string?> SetBalloonAsync(string socketPath, ulong targetPages, TimeSpan timeout) =>
+        ErrorOf(await SendRequestAsync(socketPath, new { command = "balloon", targetPages }, timeout));
+
     private static string? ErrorOf(JsonElement? reply) => reply is not { } r
         ? "the VM's worker did not answer"
         : r.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True

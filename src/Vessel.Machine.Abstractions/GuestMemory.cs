@@ -29,7 +29,24 @@ public sealed unsafe class GuestMemory : IDisposable
 
         BaseAddress = baseAddress;
         Size = size;
-        _host = (byte*)NativeMemory.AllocZeroed((nuint)size);
+        if (OperatingSystem.IsLinux())
+        {
+            // An anonymous mapping is page-aligned and zero-filled on first touch, so RAM is committed lazily and
+            // ReleasePages can hand whole host pages back (virtio-balloon).
+            const int ProtReadWrite = 3, MapPrivateAnonymous = 0x22;
+            void* host = Mmap(null, (nuint)size, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+            if (host == (void*)-1)
+            {
+                throw new OutOfMemoryException($"cannot map {size >> 20} MiB of guest RAM: error {Marshal.GetLastPInvokeError()}.");
+            }
+
+            _host = (byte*)host;
+            _mapped = true;
+        }
+        else
+        {
+            _host = (byte*)NativeMemory.AllocZeroed((nuint)size);
+        }
     }
 
     private GuestMemory(ulong baseAddress, ulong size, byte* host)
@@ -80,6 +97,36 @@ public sealed unsafe class GuestMemory : IDisposable
 
     [DllImport("libc", EntryPoint = "munmap", SetLastError = true)]
     private static extern int Munmap(void* address, nuint length);
+
+    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(void* address, nuint length, int advice);
+
+    /// <summary>
+    /// Gives the host memory behind the whole host pages inside [<paramref name="address"/>, +<paramref name="length"/>)
+    /// back to the OS (madvise MADV_DONTNEED), for virtio-balloon. The guest may touch the range again later: it reads
+    /// zeros (anonymous RAM) or the snapshot file's content (RAM mapped from a snapshot). Returns the bytes released;
+    /// 0 where the range is outside RAM or the platform cannot release.
+    /// </summary>
+    public ulong ReleasePages(ulong address, ulong length)
+    {
+        if (!_mapped || !OperatingSystem.IsLinux() || !Contains(address, length) || length == 0)
+        {
+            return 0;
+        }
+
+        // Only whole host pages can be dropped; a host page larger than the guest's 4 KiB shrinks the range inward.
+        ulong hostPage = (ulong)Environment.SystemPageSize;
+        ulong start = (ulong)_host + (address - BaseAddress);
+        ulong first = (start + hostPage - 1) & ~(hostPage - 1);
+        ulong end = (start + length) & ~(hostPage - 1);
+        if (end <= first)
+        {
+            return 0;
+        }
+
+        const int MadviseDontNeed = 4;
+        return Madvise((void*)first, (nuint)(end - first), MadviseDontNeed) == 0 ? end - first : 0;
+    }
 
     public ulong BaseAddress { get; }
 

@@ -31,14 +31,17 @@ public sealed record MachineConfiguration
     /// <summary>A virtio-rng device feeding the guest's entropy pool from the host's CSPRNG (on by default).</summary>
     public bool EntropySource { get; init; } = true;
 
+    /// <summary>A virtio-balloon device so the host can take memory back from the guest (on by default).</summary>
+    public bool Balloon { get; init; } = true;
+
     /// <summary>A virtio-console port (<c>/dev/hvc0</c>), connected by the host through <see cref="VirtMachine.VirtioConsole"/>.</summary>
     public bool VirtioConsole { get; init; }
 
     /// <summary>A CPU governor told after every hart slice (null: run flat out).</summary>
     public IHartThrottle? Throttle { get; init; }
 
-    /// <summary>virtio-mmio slots this configuration needs: disks, then NICs, the console and the rng.</summary>
-    public int VirtioDeviceCount => Disks.Count + Nics.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0);
+    /// <summary>virtio-mmio slots this configuration needs: disks, then NICs, the console, the rng and the balloon.</summary>
+    public int VirtioDeviceCount => Disks.Count + Nics.Count + (VirtioConsole ? 1 : 0) + (EntropySource ? 1 : 0) + (Balloon ? 1 : 0);
 
     /// <summary>Most harts a machine may have (ACLINT/PLIC contexts and host threads).</summary>
     public const int MaxCpus = 32;
@@ -71,7 +74,7 @@ public sealed record MachineConfiguration
 
         if (VirtioDeviceCount > VirtMemoryMap.VirtioSlots)
         {
-            return $"too many virtio devices: {VirtioDeviceCount} (disks, NICs, console, rng) for {VirtMemoryMap.VirtioSlots} virtio-mmio slots.";
+            return $"too many virtio devices: {VirtioDeviceCount} (disks, NICs, console, rng, balloon) for {VirtMemoryMap.VirtioSlots} virtio-mmio slots.";
         }
 
         foreach (var disk in Disks)

@@ -150,6 +150,12 @@ public sealed partial class VirtMachine : IDisposable
             AddVirtioDevice(new VirtioEntropy(_ram));
         }
 
+        if (config.Balloon)
+        {
+            Balloon = new VirtioBalloon(_ram);
+            AddVirtioDevice(Balloon);
+        }
+
         if (restoredRam is null)
         {
             LoadImages();
@@ -160,6 +166,9 @@ public sealed partial class VirtMachine : IDisposable
 
     /// <summary>The virtio-console port (guest <c>/dev/hvc0</c>), when configured; feed it with TryEnqueueInput.</summary>
     public VirtioConsole? VirtioConsole { get; }
+
+    /// <summary>The virtio-balloon device, when configured: set its target to take memory back from the guest.</summary>
+    public VirtioBalloon? Balloon { get; }
 
     /// <summary>Receives what the guest writes to <c>/dev/hvc0</c> (on a hart thread; copy what you keep).</summary>
     public ConsoleOutputHandler? VirtioConsoleOutput { get; set; }

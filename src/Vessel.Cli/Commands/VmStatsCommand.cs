@@ -78,6 +78,11 @@ public sealed class VmStatsCommand : ApiCommand<VmStatsCommand.Settings>
         table.AddRow("cpu", $"{s.GetProperty("cpuPercent").GetDouble():F1} % of a core ({s.GetProperty("cpus").GetInt32()} vCPU, {s.GetProperty("cpuSeconds").GetDouble():F1} s used)");
         table.AddRow("instructions", $"{N(s.GetProperty("instructionsPerSecond").GetDouble() / 1e6)} M/s ({N(s.GetProperty("instructionsRetired").GetUInt64())} retired)");
         table.AddRow("memory", $"{DataSize.Format(s.GetProperty("rssBytes").GetUInt64())} resident of {DataSize.Format(s.GetProperty("memoryBytes").GetUInt64())} guest RAM");
+        if (s.TryGetProperty("balloon", out var b) && b.ValueKind == JsonValueKind.Object)
+        {
+            table.AddRow("balloon", $"{DataSize.Format(b.GetProperty("actualBytes").GetUInt64())} taken back (target {DataSize.Format(b.GetProperty("targetBytes").GetUInt64())})");
+        }
+
         foreach (var d in s.GetProperty("disks").EnumerateArray())
         {
             table.AddRow(

@@ -24,6 +24,14 @@ public interface IVirtioDevice
 
     void Reset();
 
+    /// <summary>
+    /// A driver write of <paramref name="data"/> at <paramref name="offset"/> in the config space; devices without
+    /// driver-writable fields ignore it (§4.2.2.2: the driver writes only fields it may write).
+    /// </summary>
+    void WriteConfig(int offset, ReadOnlySpan<byte> data)
+    {
+    }
+
     /// <summary>Gives the device its transport, for devices that have input of their own (network, console).</summary>
     void Connect(IVirtqueueRunner runner)
     {

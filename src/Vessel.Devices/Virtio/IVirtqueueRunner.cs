@@ -8,4 +8,7 @@ namespace Vessel.Devices.Virtio;
 public interface IVirtqueueRunner
 {
     void RunQueue(int index);
+
+    /// <summary>Raises a configuration-change interrupt after the device changed its config space (§2.5.1).</summary>
+    void SignalConfigChange();
 }

@@ -82,6 +82,25 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner, IStatef
         DrainPendingQueues();
     }
 
+    /// <summary>
+    /// Tells the driver the device configuration changed (§4.2.2: config-change interrupt, generation bumped), for
+    /// a host-side change such as a new balloon target; nothing happens before the driver is up (DRIVER_OK).
+    /// </summary>
+    public void SignalConfigChange()
+    {
+        lock (_lock)
+        {
+            if ((_status & StatusDriverOk) == 0)
+            {
+                return;
+            }
+
+            _configGeneration++;
+            _interruptStatus |= InterruptConfigChange;
+            UpdateIrq();
+        }
+    }
+
     private void DrainPendingQueues()
     {
         // Re-check after releasing: a RunQueue whose TryEnter failed set its bit before trying, so the holder sees it.
@@ -161,7 +180,15 @@ public sealed class VirtioMmioTransport : IMmioDevice, IVirtqueueRunner, IStatef
         {
             if (offset >= 0x100)
             {
-                return true; // no writable config fields in the devices Vessel offers
+                // Driver-writable config fields (e.g. virtio-balloon's actual, §5.5.4); the device checks the range.
+                if (size is 1 or 2 or 4 or 8)
+                {
+                    Span<byte> bytes = stackalloc byte[8];
+                    BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+                    _device.WriteConfig((int)Math.Min(offset - 0x100, int.MaxValue), bytes[..size]);
+                }
+
+                return true;
             }
 
             if (size != 4)
