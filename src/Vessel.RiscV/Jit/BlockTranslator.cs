@@ -1083,6 +1083,10 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Ldc_I4_4);
                 _il.Emit(OpCodes.Bgt_Un, trap);
             }
+            else if (d.Rm > 4 && FloatInstructions.IsRounded(d.Op))
+            {
+                _il.Emit(OpCodes.Br, trap); // a reserved static mode the decoder let through: always illegal
+            }
 
             switch (d.Op)
             {
