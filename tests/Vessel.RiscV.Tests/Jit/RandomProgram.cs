@@ -385,7 +385,10 @@ internal sealed class RandomProgram
             case 2: Add(R(0x53, Rd(), (uint)_random.Next(3), f1, f2, 0x50 | dbl)); break; // fle fle feq
             case 3: Add(R(0x53, fd, (uint)_random.Next(3), f1, f2, 0x10 | dbl)); break; // fsgnj[n|x]
             case 4: Add(R(0x53, fd, (uint)_random.Next(2), f1, f2, 0x14 | dbl)); break; // fmin / fmax
-            case 5: case 6: case 7: case 8:
+            case 5:
+            case 6:
+            case 7:
+            case 8:
                 Add(R(0x53, fd, rm, f1, f2, ((uint)_random.Next(4) << 2) | dbl)); // fadd fsub fmul fdiv
                 break;
             case 9: Add(R(0x53, fd, rm, f1, 0, 0x2C | dbl)); break;                    // fsqrt
