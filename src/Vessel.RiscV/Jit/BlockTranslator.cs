@@ -14,7 +14,8 @@ namespace Vessel.RiscV.Jit;
 /// block jumps there, and any other leaves the block. Guest registers the block touches live in IL locals
 /// and are written back at every exit. Loads and stores inline the TLB hit path and call the interpreter's slow
 /// path (with pc set to the instruction) on a miss, so a fault leaves the state exactly as the interpreter would.
-/// F/D, atomics and carry-less multiplies run in the interpreter one instruction at a time from inside the block.
+/// F/D call the interpreter's FloatInstructions functions (and trap through the interpreter when FS is Off or frm is
+/// invalid); atomics and carry-less multiplies run in the interpreter one instruction at a time from inside the block.
 /// The block first compares the guest code bytes with the ones it was translated from, so modified code (by any
 /// hart or DMA) is never run stale.
 /// </summary>
