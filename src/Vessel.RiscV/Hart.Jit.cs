@@ -20,6 +20,10 @@ public sealed unsafe partial class Hart
     internal const string JitStoreTlbFieldName = nameof(_storeTlb);
     internal const string JitLoadSlowName = nameof(LoadSlow);
     internal const string JitStoreSlowName = nameof(StoreSlow);
+    internal const string JitMstatusFieldName = nameof(_mstatus);
+    internal const string JitFflagsFieldName = nameof(_fflags);
+    internal const string JitFrmFieldName = nameof(_frm);
+    internal const string JitFloatRegistersFieldName = nameof(_f);
     internal const int JitTlbMask = TlbMask;
     internal static readonly int JitTlbEntrySize = sizeof(TlbEntry);
     internal static readonly int JitTlbHostDeltaOffset = (int)Marshal.OffsetOf<TlbEntry>(nameof(TlbEntry.HostDelta));
@@ -72,7 +76,10 @@ public sealed unsafe partial class Hart
         _chainedExits,
         _jumpCacheHits);
 
-    /// <summary>Called from translated code for an instruction it leaves to the interpreter (F/D, atomics).</summary>
+    /// <summary>
+    /// Called from translated code for an instruction it leaves to the interpreter (atomics, carry-less multiplies,
+    /// and F/D instructions that trap: FS Off, an invalid dynamic rounding mode).
+    /// </summary>
     internal void InterpretOneForJit() => RunBlock(1);
 
     /// <summary>Executes up to about <paramref name="limit"/> instructions through the translation cache.</summary>

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
 using Vessel.RiscV.Decoding;
+using Vessel.RiscV.Fpu;
 
 namespace Vessel.RiscV.Jit;
 
@@ -13,7 +14,8 @@ namespace Vessel.RiscV.Jit;
 /// block jumps there, and any other leaves the block. Guest registers the block touches live in IL locals
 /// and are written back at every exit. Loads and stores inline the TLB hit path and call the interpreter's slow
 /// path (with pc set to the instruction) on a miss, so a fault leaves the state exactly as the interpreter would.
-/// F/D, atomics and carry-less multiplies run in the interpreter one instruction at a time from inside the block.
+/// F/D call the interpreter's FloatInstructions functions (and trap through the interpreter when FS is Off or frm is
+/// invalid); atomics and carry-less multiplies run in the interpreter one instruction at a time from inside the block.
 /// The block first compares the guest code bytes with the ones it was translated from, so modified code (by any
 /// hart or DMA) is never run stale.
 /// </summary>
@@ -35,6 +37,17 @@ internal static unsafe class BlockTranslator
         ?? throw new InvalidOperationException("Hart has no load slow path");
     private static readonly MethodInfo StoreSlowMethod = typeof(Hart).GetMethod(Hart.JitStoreSlowName, Instance)
         ?? throw new InvalidOperationException("Hart has no store slow path");
+    private static readonly FieldInfo MstatusField = typeof(Hart).GetField(Hart.JitMstatusFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no mstatus field");
+    private static readonly FieldInfo FflagsField = typeof(Hart).GetField(Hart.JitFflagsFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no fflags field");
+    private static readonly FieldInfo FrmField = typeof(Hart).GetField(Hart.JitFrmFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no frm field");
+    private static readonly FieldInfo FloatRegistersField = typeof(Hart).GetField(Hart.JitFloatRegistersFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no float register file");
+    private static readonly MethodInfo FloatResultMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.FloatResult), Static)!;
+    private static readonly MethodInfo IntegerResultMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.IntegerResult), Static)!;
+    private static readonly MethodInfo FromIntegerMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.FromInteger), Static)!;
     private static readonly MethodInfo InterpretOneMethod = typeof(Hart).GetMethod(nameof(Hart.InterpretOneForJit), Instance)!;
     private static readonly MethodInfo MemoryBarrierMethod = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier), Static)!;
 
@@ -55,8 +68,14 @@ internal static unsafe class BlockTranslator
         /// <summary>A conditional branch: the taken side leaves the block (or loops to its start); the block goes on.</summary>
         Branch,
 
-        /// <summary>Run by the interpreter from inside the block (F/D, atomics, carry-less multiply).</summary>
+        /// <summary>Run by the interpreter from inside the block (atomics, carry-less multiply).</summary>
         Interpreted,
+
+        /// <summary>
+        /// F/D: translated to a call of <see cref="FloatInstructions"/> (or an inline load/store); when it would trap
+        /// (FS Off, invalid dynamic rounding mode) the interpreter runs it and the block ends.
+        /// </summary>
+        Float,
     }
 
     public static Handling Classify(Opcode op) => op switch
@@ -64,7 +83,8 @@ internal static unsafe class BlockTranslator
         Opcode.Jal or Opcode.Jalr => Handling.EndsBlock,
         >= Opcode.Beq and <= Opcode.Bgeu => Handling.Branch,
         Opcode.Illegal or Opcode.FenceI or (>= Opcode.Ecall and <= Opcode.Csrrci) => Handling.Barrier,
-        (>= Opcode.LrW and <= Opcode.AmoMaxuD) or Opcode.Clmul or Opcode.Clmulh or Opcode.Clmulr or (>= Opcode.Flw) => Handling.Interpreted,
+        (>= Opcode.LrW and <= Opcode.AmoMaxuD) or Opcode.Clmul or Opcode.Clmulh or Opcode.Clmulr => Handling.Interpreted,
+        >= Opcode.Flw => Handling.Float,
         _ => Handling.Translated,
     };
 
@@ -201,6 +221,7 @@ internal static unsafe class BlockTranslator
         private LocalBuilder? _raw;
         private LocalBuilder? _value;
         private LocalBuilder? _target;
+        private LocalBuilder? _floatRegisters;
 
         // Instructions attempted in earlier loop iterations, less any skipped by forward branches: added to every exit's count.
         private LocalBuilder _attempted = null!;
@@ -264,6 +285,9 @@ internal static unsafe class BlockTranslator
                         break;
                     case Handling.Interpreted:
                         EmitInterpreted(in d, pc, next, i);
+                        break;
+                    case Handling.Float:
+                        EmitFloat(in d, pc, i);
                         break;
                     default:
                         EmitInstruction(in d, pc, i);
@@ -472,9 +496,19 @@ internal static unsafe class BlockTranslator
                     _loadTlb ??= _il.DeclareLocal(typeof(nint));
                 }
 
-                if (d.Op is >= Opcode.Sb and <= Opcode.Sd)
+                if (d.Op is (>= Opcode.Sb and <= Opcode.Sd) or Opcode.Fsw or Opcode.Fsd)
                 {
                     _storeTlb ??= _il.DeclareLocal(typeof(nint));
+                }
+
+                if (d.Op is Opcode.Flw or Opcode.Fld)
+                {
+                    _loadTlb ??= _il.DeclareLocal(typeof(nint));
+                }
+
+                if (d.Op >= Opcode.Flw)
+                {
+                    _floatRegisters ??= _il.DeclareLocal(typeof(nint));
                 }
             }
 
@@ -536,6 +570,13 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Ldfld, StoreTlbField);
                 _il.Emit(OpCodes.Stloc, _storeTlb);
+            }
+
+            if (_floatRegisters is not null)
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, FloatRegistersField);
+                _il.Emit(OpCodes.Stloc, _floatRegisters);
             }
         }
 
@@ -887,6 +928,8 @@ internal static unsafe class BlockTranslator
         {
             (int size, OpCode load, OpCode extend1, OpCode extend2) = d.Op switch
             {
+                Opcode.Flw => (4, OpCodes.Ldind_U4, OpCodes.Conv_U4, OpCodes.Conv_U8),
+                Opcode.Fld => (8, OpCodes.Ldind_I8, OpCodes.Nop, OpCodes.Nop),
                 Opcode.Lb => (1, OpCodes.Ldind_I1, OpCodes.Conv_I1, OpCodes.Conv_I8),
                 Opcode.Lbu => (1, OpCodes.Ldind_U1, OpCodes.Conv_U1, OpCodes.Conv_U8),
                 Opcode.Lh => (2, OpCodes.Ldind_I2, OpCodes.Conv_I2, OpCodes.Conv_I8),
@@ -931,7 +974,20 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Stloc, _value!);
 
             _il.MarkLabel(done);
-            if (d.Rd != Hart.SinkRegister)
+            if (d.Op is Opcode.Flw or Opcode.Fld)
+            {
+                // f[rd] = value, NaN-boxed for FLW (21.2)
+                EmitFloatRegisterAddress(d.Rd);
+                _il.Emit(OpCodes.Ldloc, _value!);
+                if (d.Op == Opcode.Flw)
+                {
+                    _il.Emit(OpCodes.Ldc_I8, unchecked((long)FloatInstructions.BoxMask));
+                    _il.Emit(OpCodes.Or);
+                }
+
+                _il.Emit(OpCodes.Stind_I8);
+            }
+            else if (d.Rd != Hart.SinkRegister)
             {
                 _il.Emit(OpCodes.Ldloc, _value!);
                 Store(d.Rd);
@@ -944,13 +1000,13 @@ internal static unsafe class BlockTranslator
             {
                 Opcode.Sb => (1, OpCodes.Stind_I1),
                 Opcode.Sh => (2, OpCodes.Stind_I2),
-                Opcode.Sw => (4, OpCodes.Stind_I4),
+                Opcode.Sw or Opcode.Fsw => (4, OpCodes.Stind_I4),
                 _ => (8, OpCodes.Stind_I8),
             };
             var slow = _il.DefineLabel();
             var done = _il.DefineLabel();
             EmitTlbProbe(in d, _storeTlb!, size, slow);
-            Read(d.Rs2);
+            ReadStoreValue(in d);
             if (size < 8)
             {
                 _il.Emit(OpCodes.Conv_U4);
@@ -969,7 +1025,7 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, _address!);
             _il.Emit(OpCodes.Ldc_I4, size);
-            Read(d.Rs2);
+            ReadStoreValue(in d);
             _il.Emit(OpCodes.Call, StoreSlowMethod);
             _il.Emit(OpCodes.Brfalse, _faultExits[index]);
             _faultExitUsed[index] = true;
@@ -1001,6 +1057,167 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Ldc_I8, (long)next);
             _il.Emit(OpCodes.Bne_Un, _interpretedExits[index]);
             _interpretedExitUsed[index] = true;
+        }
+
+        /// <summary>
+        /// An F/D instruction (unprivileged spec ch. 20–21). When FS is Off (3.1.6.6) or a dynamic rounding mode names
+        /// an invalid frm (20.2) it would trap: the interpreter runs it (registers and instret synced, pc at it) and
+        /// the block ends. Otherwise loads and stores take the inline TLB path, and the rest call the same
+        /// <see cref="FloatInstructions"/> function as the interpreter with the integer registers from the locals and
+        /// fflags accrued in place; FS becomes Dirty exactly where the interpreter makes it Dirty.
+        /// </summary>
+        private void EmitFloat(in DecodedInstruction d, ulong pc, int index)
+        {
+            var trap = _il.DefineLabel();
+            var after = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, MstatusField);
+            _il.Emit(OpCodes.Ldc_I8, (long)StatusBits.Fs);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Beq, trap);
+            bool dynamic = d.Rm == 7;
+            if (dynamic && FloatInstructions.IsRounded(d.Op))
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, FrmField);
+                _il.Emit(OpCodes.Ldc_I4_4);
+                _il.Emit(OpCodes.Bgt_Un, trap);
+            }
+            else if (d.Rm > 4 && FloatInstructions.IsRounded(d.Op))
+            {
+                _il.Emit(OpCodes.Br, trap); // a reserved static mode the decoder let through: always illegal
+            }
+
+            switch (d.Op)
+            {
+                case Opcode.Flw or Opcode.Fld:
+                    EmitLoad(in d, pc, index);
+                    break;
+                case Opcode.Fsw or Opcode.Fsd:
+                    EmitStore(in d, pc, index);
+                    break;
+                default:
+                    EmitFloatOperation(in d, dynamic);
+                    break;
+            }
+
+            if (FloatInstructions.MarksDirty(d.Op))
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, MstatusField);
+                _il.Emit(OpCodes.Ldc_I8, unchecked((long)StatusBits.FsDirty));
+                _il.Emit(OpCodes.Or);
+                _il.Emit(OpCodes.Stfld, MstatusField);
+            }
+
+            _il.Emit(OpCodes.Br, after);
+
+            // The trapping case, out of the straight line: the interpreter raises the illegal-instruction trap.
+            _il.MarkLabel(trap);
+            EmitWriteBack();
+            EmitInstretAdd(index - _instretSynced);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Stloc, _pendingInstret);
+            SetPc(pc);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Call, InterpretOneMethod);
+            if (d.Rd != Hart.SinkRegister && FloatInstructions.WritesInteger(d.Op))
+            {
+                EmitReload(d.Rd);
+            }
+
+            _il.Emit(OpCodes.Br, _interpretedExits[index]);
+            _interpretedExitUsed[index] = true;
+            _il.MarkLabel(after);
+        }
+
+        private void EmitFloatOperation(in DecodedInstruction d, bool dynamic)
+        {
+            if (FloatInstructions.WritesInteger(d.Op))
+            {
+                _il.Emit(OpCodes.Ldc_I4, (int)d.Op);
+                ReadFloat(d.Rs1);
+                ReadFloat(d.Rs2);
+                EmitRoundingMode(in d, dynamic);
+                _il.Emit(OpCodes.Call, IntegerResultMethod);
+                if (d.Rd == Hart.SinkRegister)
+                {
+                    _il.Emit(OpCodes.Pop);
+                }
+                else
+                {
+                    Store(d.Rd);
+                }
+
+                return;
+            }
+
+            EmitFloatRegisterAddress(d.Rd);
+            _il.Emit(OpCodes.Ldc_I4, (int)d.Op);
+            if (FloatInstructions.ReadsInteger(d.Op))
+            {
+                Read(d.Rs1);
+                EmitRoundingMode(in d, dynamic);
+                _il.Emit(OpCodes.Call, FromIntegerMethod);
+            }
+            else
+            {
+                ReadFloat(d.Rs1);
+                ReadFloat(d.Rs2);
+                ReadFloat(d.Rs3);
+                EmitRoundingMode(in d, dynamic);
+                _il.Emit(OpCodes.Call, FloatResultMethod);
+            }
+
+            _il.Emit(OpCodes.Stind_I8);
+        }
+
+        /// <summary>Pushes rm (frm when dynamic, as the interpreter resolves it) and a reference to the hart's fflags.</summary>
+        private void EmitRoundingMode(in DecodedInstruction d, bool dynamic)
+        {
+            if (dynamic)
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, FrmField);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I4, (int)d.Rm);
+            }
+
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldflda, FflagsField);
+        }
+
+        private void EmitFloatRegisterAddress(int r)
+        {
+            _il.Emit(OpCodes.Ldloc, _floatRegisters!);
+            if (r != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I4, r * 8);
+                _il.Emit(OpCodes.Add);
+            }
+        }
+
+        private void ReadFloat(int r)
+        {
+            EmitFloatRegisterAddress(r);
+            _il.Emit(OpCodes.Ldind_I8);
+        }
+
+        /// <summary>The value a store writes: x[rs2], or f[rs2] for FSW/FSD.</summary>
+        private void ReadStoreValue(in DecodedInstruction d)
+        {
+            if (d.Op is Opcode.Fsw or Opcode.Fsd)
+            {
+                ReadFloat(d.Rs2);
+            }
+            else
+            {
+                Read(d.Rs2);
+            }
         }
     }
 }

@@ -42,6 +42,57 @@ public sealed unsafe class JitBehaviourTests
     }
 
     [Fact]
+    public void AFloatLoopRunsCompiledAndMatchesTheInterpreter()
+    {
+        // x1 counts down; each pass: fld, fmadd.d (dynamic rm), fadd.d, fcvt.d.l, fsqrt.s of an unboxed value, fsd.
+        const ulong data = TestMachine.RamBase + 0x1000;
+        uint fmadd = 0x43u | (2u << 7) | (7u << 12) | (1u << 15) | (1u << 20) | (1u << 25) | (2u << 27);
+        uint[] program =
+        [
+            I(0x07, 1, 3, 5, 0),        // fld f1, 0(x5)
+            fmadd,                      // fmadd.d f2, f1, f1, f2
+            R(0x53, 3, 0, 3, 2, 0x01),  // fadd.d f3, f3, f2 (rne)
+            R(0x53, 4, 7, 1, 2, 0x69),  // fcvt.d.l f4, x1
+            R(0x53, 6, 7, 4, 0, 0x2C),  // fsqrt.s f6, f4: f4 is not NaN-boxed, so it reads as the canonical NaN
+            S(0x27, 3, 5, 3, 8),        // fsd f3, 8(x5)
+            Addi(1, 1, -1),
+            B(1, 1, 0, -28),            // bne x1, x0, start
+            JumpToSelf,
+        ];
+        var results = new List<(ulong F3, ulong F6, ulong Fflags, ulong Mstatus, ulong Stored, long Instret)>();
+        foreach (var engine in new[] { CpuEngine.Interpreter, CpuEngine.Jit })
+        {
+            using var m = new TestMachine();
+            m.Hart.Engine = engine;
+            m.Hart.JitHotThreshold = 0;
+            m.Hart.JitCompilesInBackground = false;
+            m.Load(TestMachine.RamBase, program);
+            m.Load(data, 0x9999999A, 0x3FF19999); // 1.1
+            Assert.True(m.Hart.TryWriteCsr(0x300, 1UL << 13)); // FS = Initial: the first F/D write makes it Dirty
+            Assert.True(m.Hart.TryWriteCsr(0x002, 3)); // frm = RUP
+            m.Hart.SetRegister(1, 1000);
+            m.Hart.SetRegister(5, data);
+            m.Hart.Pc = TestMachine.RamBase;
+            while (m.Hart.Pc != TestMachine.RamBase + 32)
+            {
+                m.Hart.Run(500);
+            }
+
+            Assert.True(m.Hart.TryReadCsr(0x001, out ulong fflags));
+            ulong stored = BitConverter.ToUInt64(m.Memory.GetSpan(data + 8, 8));
+            results.Add((m.Hart.GetFloatRegister(3), m.Hart.GetFloatRegister(6), fflags, m.Hart.Mstatus, stored, (long)m.Hart.InstructionsRetired));
+            if (engine == CpuEngine.Jit)
+            {
+                Assert.True(m.Hart.JitStatistics.TranslatedInstructions > 7000, $"only {m.Hart.JitStatistics.TranslatedInstructions} instructions ran compiled");
+            }
+
+            Assert.Equal(3UL << 13, m.Hart.Mstatus & (3UL << 13));
+        }
+
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Fact]
     public void AHotLoopSwitchesToBackgroundCompiledCodeWithoutLosingCount()
     {
         using var m = new TestMachine();

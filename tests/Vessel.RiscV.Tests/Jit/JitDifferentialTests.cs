@@ -117,10 +117,14 @@ public sealed class JitDifferentialTests
         for (int r = 1; r < 32; r++)
         {
             Assert.True(e.GetRegister(r) == a.GetRegister(r), $"{where}: x{r} = 0x{a.GetRegister(r):x}, interpreter 0x{e.GetRegister(r):x}");
-            Assert.True(e.GetFloatRegister(r) == a.GetFloatRegister(r), $"{where}: f{r} differs");
         }
 
-        foreach (int csr in new[] { 0x300, 0x341, 0x342, 0x343, 0x001, 0xB00, 0xB02 })
+        for (int r = 0; r < 32; r++)
+        {
+            Assert.True(e.GetFloatRegister(r) == a.GetFloatRegister(r), $"{where}: f{r} = 0x{a.GetFloatRegister(r):x}, interpreter 0x{e.GetFloatRegister(r):x}");
+        }
+
+        foreach (int csr in new[] { 0x300, 0x341, 0x342, 0x343, 0x001, 0x002, 0xB00, 0xB02 })
         {
             Assert.True(e.TryReadCsr(csr, out ulong ev));
             Assert.True(a.TryReadCsr(csr, out ulong av));

@@ -5,7 +5,7 @@ namespace Vessel.RiscV.Tests.Jit;
 
 /// <summary>
 /// A random guest program for the JIT differential test: integer ALU (RV64IM, Zba, Zbb, Zbs), compressed forms,
-/// loads and stores (aligned, misaligned, page-crossing, faulting), forward branches and jumps, F/D moves and adds,
+/// loads and stores (aligned, misaligned, page-crossing, faulting), forward branches and jumps, F/D instructions (with FS and frm changes),
 /// atomics, CSR reads of instret, and trapping instructions. A loop around the body runs it <see cref="Iterations"/>
 /// times so blocks get hot; then the program spins on a jump to itself.
 /// </summary>
@@ -328,13 +328,7 @@ internal sealed class RandomProgram
 
     private void AddMemoryAccess()
     {
-        int which = _random.Next(10);
-        (int baseRegister, int offset) = which switch
-        {
-            < 6 => (DataPointer, _random.Next(0, 0x2000 - 8) & (_random.Next(3) == 0 ? ~0 : ~7)),
-            < 9 => (PageEndPointer, _random.Next(-8, 9)),
-            _ => (FaultPointer, _random.Next(0, 16)),
-        };
+        var (baseRegister, offset) = MemoryOperand();
         if (_random.Next(2) == 0)
         {
             Add(I(0x03, Rd(), (uint)_random.Next(7), baseRegister, offset)); // lb lh lw ld lbu lhu lwu
@@ -345,21 +339,92 @@ internal sealed class RandomProgram
         }
     }
 
+    /// <summary>A data address: aligned or not, near the end of a page (crossing it), or faulting.</summary>
+    private (int BaseRegister, int Offset) MemoryOperand() => _random.Next(10) switch
+    {
+        < 6 => (DataPointer, _random.Next(0, 0x2000 - 8) & (_random.Next(3) == 0 ? ~0 : ~7)),
+        < 9 => (PageEndPointer, _random.Next(-8, 9)),
+        _ => (FaultPointer, _random.Next(0, 16)),
+    };
+
     private void AddFloatOrAtomic()
     {
-        int f1 = _random.Next(32), f2 = _random.Next(32), fd = _random.Next(32);
-        Add(_random.Next(9) switch
+        if (_random.Next(3) == 0)
         {
-            0 => R(0x53, fd, 0, Rs(), 0, 0x79),              // fmv.d.x
-            1 => R(0x53, fd, 7, f1, f2, 0x01),               // fadd.d
-            2 => R(0x53, Rd(), 0, f1, 0, 0x71),              // fmv.x.d
-            3 => R(0x53, Rd(), 2, f1, f2, 0x51),             // feq.d
-            4 => R(0x2F, Rd(), 3, DataPointer, Rs(), 0x00),  // amoadd.d
-            5 => R(0x2F, Rd(), 2, DataPointer, Rs(), 0x04),  // amoswap.w
-            6 => R(0x2F, Rd(), 3, DataPointer, 0, 0x08),     // lr.d
-            7 => R(0x2F, Rd(), 3, DataPointer, Rs(), 0x0C),  // sc.d
-            _ => R(0x2F, Rd(), 3, PageEndPointer, Rs(), 0x00), // amoadd.d misaligned: traps
-        });
+            AddAtomic();
+        }
+        else
+        {
+            AddFloat();
+        }
+    }
+
+    private void AddAtomic() => Add(_random.Next(5) switch
+    {
+        0 => R(0x2F, Rd(), 3, DataPointer, Rs(), 0x00),  // amoadd.d
+        1 => R(0x2F, Rd(), 2, DataPointer, Rs(), 0x04),  // amoswap.w
+        2 => R(0x2F, Rd(), 3, DataPointer, 0, 0x08),     // lr.d
+        3 => R(0x2F, Rd(), 3, DataPointer, Rs(), 0x0C),  // sc.d
+        _ => R(0x2F, Rd(), 3, PageEndPointer, Rs(), 0x00), // amoadd.d misaligned: traps
+    });
+
+    /// <summary>
+    /// An F or D instruction: arithmetic in every rounding mode (dynamic ones with any frm, including the invalid
+    /// 5–7), NaN-boxed and unboxed singles (fmv.w.x / fmv.d.x of random bits), loads and stores that hit, cross the
+    /// page or fault, frm writes, and mstatus.FS changes (Off makes every F/D instruction trap).
+    /// </summary>
+    private void AddFloat()
+    {
+        int f1 = _random.Next(32), f2 = _random.Next(32), f3 = _random.Next(32), fd = _random.Next(32);
+        uint dbl = (uint)_random.Next(2);
+        uint rm = (uint)(_random.Next(3) == 0 ? 7 : _random.Next(5));
+        switch (_random.Next(21))
+        {
+            case 0: Add(R(0x53, fd, 0, Rs(), 0, 0x78 | dbl)); break;                   // fmv.w.x / fmv.d.x
+            case 1: Add(R(0x53, Rd(), (uint)_random.Next(2), f1, 0, 0x70 | dbl)); break; // fmv.x.* / fclass.*
+            case 2: Add(R(0x53, Rd(), (uint)_random.Next(3), f1, f2, 0x50 | dbl)); break; // fle fle feq
+            case 3: Add(R(0x53, fd, (uint)_random.Next(3), f1, f2, 0x10 | dbl)); break; // fsgnj[n|x]
+            case 4: Add(R(0x53, fd, (uint)_random.Next(2), f1, f2, 0x14 | dbl)); break; // fmin / fmax
+            case 5:
+            case 6:
+            case 7:
+            case 8:
+                Add(R(0x53, fd, rm, f1, f2, ((uint)_random.Next(4) << 2) | dbl)); // fadd fsub fmul fdiv
+                break;
+            case 9: Add(R(0x53, fd, rm, f1, 0, 0x2C | dbl)); break;                    // fsqrt
+            case 10:
+            case 11:
+                Add((0x43u + ((uint)_random.Next(4) << 2)) | ((uint)fd << 7) | (rm << 12) | ((uint)f1 << 15) | ((uint)f2 << 20) | (dbl << 25) | ((uint)f3 << 27));
+                break;
+            case 12: Add(R(0x53, fd, rm, f1, (int)(1 - dbl), 0x20 | dbl)); break;     // fcvt.s.d / fcvt.d.s
+            case 13: Add(R(0x53, Rd(), rm, f1, _random.Next(4), 0x60 | dbl)); break;   // fcvt.{w,wu,l,lu}.*
+            case 14: Add(R(0x53, fd, rm, Rs(), _random.Next(4), 0x68 | dbl)); break;   // fcvt.*.{w,wu,l,lu}
+            case 15:
+            case 16:
+                {
+                    var (baseRegister, offset) = MemoryOperand();
+                    Add(_random.Next(2) == 0
+                        ? I(0x07, fd, 2 + dbl, baseRegister, offset)   // flw / fld
+                        : S(0x27, 2 + dbl, baseRegister, f2, offset)); // fsw / fsd
+                    break;
+                }
+
+            case 17: Add(I(0x73, 0, 5, _random.Next(8), 0x002)); break; // csrrwi x0, frm, 0..7
+            case 18:
+            case 19:
+                {
+                    // mstatus.FS := Off, Initial, Clean or Dirty (privileged spec 3.1.6.6): clear it, then set the new value.
+                    int rd = Writable[_random.Next(Writable.Length)];
+                    int fs = _random.Next(4);
+                    _items.Add(new Item(Lui(rd, 0x6000) | ((ulong)I(0x73, 0, 3, rd, 0x300) << 32), 8));
+                    _items.Add(new Item(Lui(rd, fs << 13) | ((ulong)I(0x73, 0, 2, rd, 0x300) << 32), 8));
+                    break;
+                }
+
+            default:
+                _items.Add(new Item(R(0x53, fd, 5 + (uint)_random.Next(2), f1, f2, dbl))); // fadd with the reserved rm 5 or 6: illegal
+                break;
+        }
     }
 
     /// <summary>One instruction, or a branch whose offset is fixed once the layout is known.</summary>
