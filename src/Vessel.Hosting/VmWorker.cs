@@ -333,13 +333,9 @@ public sealed class VmWorker(string stateDirectory, string name)
                     return Error("the VM is not running or has no balloon device");
                 }
 
-                if (pages > _machine.Memory.Size >> VirtioBalloon.PfnShift)
-                {
-                    return Error($"a balloon of {pages} pages is larger than the VM's memory");
-                }
-
-                balloon.SetTargetPages((uint)pages);
-                return Ok();
+                return balloon.TrySetTargetPages(pages)
+                    ? Ok()
+                    : Error($"a balloon of {pages} pages is larger than the guest's {balloon.MaximumTargetPages} pages of RAM");
             case "snapshot" when id is not null && path is not null:
                 try
                 {

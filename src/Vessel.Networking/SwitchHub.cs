@@ -46,7 +46,8 @@ internal sealed class SwitchHub : IDisposable
         // A dedicated thread, not the thread pool: forwarding waits synchronously for room in a port's queue, and
         // on 2 cores a pool thread parked there could keep the ports' own readers (or the VM's devices) waiting for
         // the pool to grow.
-        new Thread(Run) { IsBackground = true, Name = "switch hub " + Path.GetFileName(socketPath) }.Start();
+        CancellationToken stop = stopping.Token; // taken here: the source may be disposed before the thread starts
+        new Thread(() => Run(stop)) { IsBackground = true, Name = "switch hub " + Path.GetFileName(socketPath) }.Start();
     }
 
     /// <summary>Becomes the hub if no other process is: takes the lock, replaces any stale socket, binds. Null if someone else is.</summary>
@@ -122,35 +123,7 @@ internal sealed class SwitchHub : IDisposable
         }
     }
 
-    private void Run()
-    {
-        byte[] buffer = new byte[MaxFrame];
-        var from = new SocketAddress(AddressFamily.Unix, SocketAddress.GetMaximumAddressSize(AddressFamily.Unix));
-        while (!stopping.IsCancellationRequested)
-        {
-            int received;
-            try
-            {
-                // The socket is non-blocking (sends must not block forever), so wait for a datagram with poll(2);
-                // the timeout lets Dispose end the loop.
-                if (!socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectRead))
-                {
-                    continue;
-                }
-                from.Size = from.Buffer.Length; // the receive shrinks it to the sender's address
-                received = socket.ReceiveFrom(buffer, SocketFlags.None, from);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            Forward(from, buffer.AsSpan(0, received));
-        }
-    }
+    private void Run(CancellationToken stop) => DatagramReceiveLoop.Run(socket, MaxFrame, stop, Forward);
 
     private void Forward(SocketAddress from, ReadOnlySpan<byte> frame)
     {

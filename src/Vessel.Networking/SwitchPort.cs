@@ -67,7 +67,8 @@ public sealed class SwitchPort : IEthernetPort
         ownHub = SwitchHub.TryStart(lockPath, hubPath, dhcpFiles);
         SayHello();
         // A dedicated thread, as the hub's: frames keep arriving while the thread pool is busy (see SwitchHub).
-        new Thread(Receive) { IsBackground = true, Name = "switch port " + Path.GetFileName(socketPath) }.Start();
+        CancellationToken stop = stopping.Token; // taken here: the source may be disposed before the thread starts
+        new Thread(() => Receive(stop)) { IsBackground = true, Name = "switch port " + Path.GetFileName(socketPath) }.Start();
         keepAlive = new Timer(_ => OnKeepAlive(), null, 1000, 1000);
     }
 
@@ -159,38 +160,15 @@ public sealed class SwitchPort : IEthernetPort
         }
     }
 
-    private void Receive()
+    private void Receive(CancellationToken stop) => DatagramReceiveLoop.Run(socket, UserNetwork.MaxFrameLength, stop, Deliver);
+
+    private void Deliver(SocketAddress from, ReadOnlySpan<byte> datagram)
     {
-        byte[] buffer = new byte[UserNetwork.MaxFrameLength];
-        var from = new SocketAddress(AddressFamily.Unix, SocketAddress.GetMaximumAddressSize(AddressFamily.Unix));
-        while (!stopping.IsCancellationRequested)
+        // Only the hub's datagrams are frames for us; anything else on the socket is ignored. Comparing the
+        // serialised addresses keeps the per-frame path free of endpoint and string allocations.
+        if (datagram.Length >= UserNetwork.EthernetHeaderLength && IsHubAddress(from))
         {
-            int received;
-            try
-            {
-                // Non-blocking socket (sends must not block forever): poll(2) for a datagram, with a timeout so that
-                // Dispose ends the loop.
-                if (!socket.Poll(TimeSpan.FromMilliseconds(250), SelectMode.SelectRead))
-                {
-                    continue;
-                }
-                from.Size = from.Buffer.Length; // the receive shrinks it to the sender's address
-                received = socket.ReceiveFrom(buffer, SocketFlags.None, from);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
-            // Only the hub's datagrams are frames for us; anything else on the socket is ignored. Comparing the
-            // serialised addresses keeps the per-frame path free of endpoint and string allocations.
-            if (received >= UserNetwork.EthernetHeaderLength && IsHubAddress(from))
-            {
-                Volatile.Read(ref receiver)?.Receive(buffer.AsSpan(0, received));
-            }
+            Volatile.Read(ref receiver)?.Receive(datagram);
         }
     }
 

@@ -74,20 +74,24 @@ public sealed class VirtioBalloon : IVirtioDevice
     /// <summary>A driver reset empties the balloon (the guest owns all its RAM again); the host's target stays.</summary>
     public void Reset() => BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(ActualOffset), 0);
 
+    /// <summary>The largest target: every page of guest RAM.</summary>
+    public ulong MaximumTargetPages => _memory.Size >> PfnShift;
+
     /// <summary>
     /// Sets the balloon target to <paramref name="pages"/> 4 KiB pages and raises a config-change interrupt so the
-    /// driver inflates or deflates toward it (§5.5.6.1). Thread-safe.
+    /// driver inflates or deflates toward it (§5.5.6.1); false, with nothing changed, for more than
+    /// <see cref="MaximumTargetPages"/>. Thread-safe.
     /// </summary>
-    public void SetTargetPages(uint pages)
+    public bool TrySetTargetPages(ulong pages)
     {
-        ulong ramPages = _memory.Size >> PfnShift;
-        if (pages > ramPages)
+        if (pages > MaximumTargetPages)
         {
-            throw new ArgumentOutOfRangeException(nameof(pages), $"a balloon of {pages} pages is larger than the guest's {ramPages} pages of RAM");
+            return false;
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(NumPagesOffset), pages);
+        BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(NumPagesOffset), (uint)pages);
         _runner?.SignalConfigChange();
+        return true;
     }
 
     /// <summary>Only <c>actual</c> is driver-writable (§5.5.4); a write elsewhere is ignored.</summary>

@@ -44,19 +44,20 @@ public sealed class VirtioBalloonTests : IDisposable
     {
         _driver.Initialize();
         uint generation = _driver.Reg(0x0FC);
-        Balloon.SetTargetPages(300);
+        Assert.True(Balloon.TrySetTargetPages(300));
         Assert.True(_driver.Irq.Level);
         Assert.Equal(2u, _driver.Reg(0x060) & 2);
         Assert.NotEqual(generation, _driver.Reg(0x0FC));
         Assert.Equal(300u, _driver.Reg(0x100));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Balloon.SetTargetPages((4 << 20 >> 12) + 1));
+        Assert.False(Balloon.TrySetTargetPages((4 << 20 >> 12) + 1));
+        Assert.Equal(300u, _driver.Reg(0x100)); // a refused target changes nothing
     }
 
     [Fact]
     public void DriverWritesActualButNotNumPages()
     {
         _driver.Initialize();
-        Balloon.SetTargetPages(10);
+        Assert.True(Balloon.TrySetTargetPages(10));
         _driver.Set(0x104, 7);
         _driver.Set(0x100, 99);
         Assert.Equal(7u, Balloon.ActualPages);
@@ -133,7 +134,7 @@ public sealed class VirtioBalloonTests : IDisposable
     public void DriverResetEmptiesTheBalloonButKeepsTheTarget()
     {
         _driver.Initialize();
-        Balloon.SetTargetPages(64);
+        Assert.True(Balloon.TrySetTargetPages(64));
         _driver.Set(0x104, 64);
         _driver.Set(0x070, 0);
         Assert.Equal(0u, Balloon.ActualPages);
@@ -144,7 +145,7 @@ public sealed class VirtioBalloonTests : IDisposable
     public void StateSurvivesSaveAndLoad()
     {
         _driver.Initialize();
-        Balloon.SetTargetPages(123);
+        Assert.True(Balloon.TrySetTargetPages(123));
         _driver.Set(0x104, 45);
         PostPfns(0, Pfn(FreeArea), 1);
         var writer = new StateWriter();
