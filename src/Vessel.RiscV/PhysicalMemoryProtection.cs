@@ -21,13 +21,19 @@ public sealed class PhysicalMemoryProtection
 
     private readonly byte[] _config = new byte[EntryCount];
     private readonly ulong[] _address = new ulong[EntryCount];
+
+    // The enabled entries in priority order with their inclusive byte ranges, recomputed on every pmpcfg/pmpaddr
+    // write: Allows runs on every TLB fill (after each sfence.vma), so it must not decode the registers each time.
+    private readonly int[] _active = new int[EntryCount];
+    private readonly ulong[] _low = new ulong[EntryCount];
+    private readonly ulong[] _high = new ulong[EntryCount];
     private int _activeEntries;
 
     public void Reset()
     {
         Array.Clear(_config);
         Array.Clear(_address);
-        _activeEntries = 0;
+        Recompute();
     }
 
     /// <summary>pmpcfgN: only even N exist on RV64; entries past the 16 implemented read as zero.</summary>
@@ -74,7 +80,7 @@ public sealed class PhysicalMemoryProtection
             _config[entry] = (byte)(b & (Read | Write | Execute | AddressMatchMask | Lock));
         }
 
-        RecountActive();
+        Recompute();
         return true;
     }
 
@@ -94,6 +100,7 @@ public sealed class PhysicalMemoryProtection
         }
 
         _address[index] = value & AddressMask;
+        Recompute(); // a TOR entry's range also depends on the address below it
     }
 
     /// <summary>
@@ -108,15 +115,10 @@ public sealed class PhysicalMemoryProtection
         }
 
         ulong last = address + length - 1;
-        for (int i = 0; i < EntryCount; i++)
+        for (int k = 0; k < _activeEntries; k++)
         {
-            int mode = Mode(i);
-            if (mode == Off)
-            {
-                continue;
-            }
-
-            (ulong lo, ulong hi) = Range(i, mode); // inclusive bounds; hi < lo means empty
+            int i = _active[k];
+            ulong lo = _low[i], hi = _high[i]; // inclusive bounds; hi < lo means empty
             if (hi < lo || last < lo || address > hi)
             {
                 continue;
@@ -177,14 +179,16 @@ public sealed class PhysicalMemoryProtection
         }
     }
 
-    private void RecountActive()
+    private void Recompute()
     {
         int n = 0;
         for (int i = 0; i < EntryCount; i++)
         {
-            if (Mode(i) != Off)
+            int mode = Mode(i);
+            if (mode != Off)
             {
-                n++;
+                (_low[i], _high[i]) = Range(i, mode);
+                _active[n++] = i;
             }
         }
 
@@ -203,6 +207,6 @@ public sealed class PhysicalMemoryProtection
         reader.Require(config.Length == EntryCount, $"{config.Length} PMP entries where this hart has {EntryCount}");
         config.CopyTo(_config, 0);
         reader.ReadUInt64Array(_address);
-        RecountActive();
+        Recompute();
     }
 }

@@ -78,6 +78,17 @@ internal static unsafe class BlockTranslator
         Float,
     }
 
+    /// <summary>How <paramref name="d"/> is handled: as its opcode says, except that CSR reads stay inside the block.</summary>
+    public static Handling Classify(in DecodedInstruction d) => IsCsrRead(in d) ? Handling.Interpreted : Classify(d.Op);
+
+    /// <summary>
+    /// Zicsr: CSRRS/CSRRC with rs1 = x0 and CSRRSI/CSRRCI with uimm = 0 read a CSR without writing it, so they change
+    /// neither privilege, translation nor interrupt enables and need not end the block (rdtime, csrr sstatus and the
+    /// five reads on the kernel's trap entry did). The interpreter runs them from inside the block, so permission
+    /// checks and their illegal-instruction traps stay exactly the interpreter's.
+    /// </summary>
+    public static bool IsCsrRead(in DecodedInstruction d) => (d.Op is Opcode.Csrrs or Opcode.Csrrc or Opcode.Csrrsi or Opcode.Csrrci) && d.Rs1 == 0;
+
     public static Handling Classify(Opcode op) => op switch
     {
         Opcode.Jal or Opcode.Jalr => Handling.EndsBlock,
@@ -112,7 +123,7 @@ internal static unsafe class BlockTranslator
             }
 
             var d = Decoder.Decode(word);
-            Handling handling = Classify(d.Op);
+            Handling handling = Classify(in d);
             if (handling == Handling.Barrier)
             {
                 break;
@@ -274,7 +285,7 @@ internal static unsafe class BlockTranslator
                 ulong next = pc + d.Length;
                 _il.MarkLabel(_starts[i]);
                 _syncedBefore[i] = _instretSynced;
-                switch (Classify(d.Op))
+                switch (Classify(in d))
                 {
                     case Handling.EndsBlock:
                         EmitControlTransfer(in d, pc, next, i + 1);
@@ -404,7 +415,7 @@ internal static unsafe class BlockTranslator
         {
             for (int i = from; i < to; i++)
             {
-                if (Classify(_block[i].Op) == Handling.Interpreted)
+                if (Classify(in _block[i]) == Handling.Interpreted)
                 {
                     return true;
                 }

@@ -25,6 +25,8 @@ internal sealed class RandomProgram
     public const int InnerLoopCounter = 29;
     public const int HandlerScratch = 31;
 
+    private static readonly int[] ReadCsrs = [0xB02, 0xB00, 0x001, 0x003, 0x300, 0x341, 0xFFF];
+
     private static readonly int[] Writable = [1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 30];
 
     private static readonly (uint Funct3, uint Funct7)[] RegisterOps =
@@ -211,7 +213,11 @@ internal sealed class RandomProgram
         }
         else if (kind < 90)
         {
-            Add(Csrrs(Rd(), _random.Next(2) == 0 ? 0xB02 : 0xB00, 0)); // minstret / mcycle
+            // CSR reads, which compiled blocks run inside the block: minstret / mcycle (instret synced first), fflags /
+            // fcsr (accrued by translated F/D), mstatus, mepc, and 0xFFF, which does not exist and traps. The four
+            // read-only forms: csrrs/csrrc with x0, csrrsi/csrrci with uimm 0.
+            int csr = ReadCsrs[_random.Next(ReadCsrs.Length)];
+            Add(I(0x73, Rd(), _random.Next(4) switch { 0 => 2u, 1 => 3u, 2 => 6u, _ => 7u }, 0, csr));
         }
         else if (kind < 93)
         {
