@@ -24,6 +24,11 @@ public sealed unsafe partial class Hart
     internal const string JitFflagsFieldName = nameof(_fflags);
     internal const string JitFrmFieldName = nameof(_frm);
     internal const string JitFloatRegistersFieldName = nameof(_f);
+    internal const string JitJumpCacheFieldName = nameof(_jumpCache);
+    internal const string JitFetchTlbFieldName = nameof(_fetchTlb);
+    internal const string JitChainCarryFieldName = nameof(_chainCarry);
+    internal const string JitChainedInCodeFieldName = nameof(_chainedInCode);
+    internal const int JitJumpCacheMask = JumpCacheMask;
     internal const int JitTlbMask = TlbMask;
     internal static readonly int JitTlbEntrySize = sizeof(TlbEntry);
     internal static readonly int JitTlbHostDeltaOffset = (int)Marshal.OffsetOf<TlbEntry>(nameof(TlbEntry.HostDelta));
@@ -39,6 +44,13 @@ public sealed unsafe partial class Hart
     private long _translatedInstructions;
     private long _interpretedInstructions;
     private long _compileTicks;
+
+    // Instructions attempted by compiled blocks that chained to another block inside compiled code (BlockTranslator's
+    // EmitChain): the block that finally returns reports only its own, so the dispatcher adds and clears this.
+    private int _chainCarry;
+#pragma warning disable CS0649 // counted only by the compiled blocks' IL (EmitChain)
+    private long _chainedInCode;
+#pragma warning restore CS0649
 
     /// <summary>
     /// How <see cref="Run"/> executes guest code. Set it while the hart is not running. A bare hart starts as the
@@ -74,7 +86,8 @@ public sealed unsafe partial class Hart
         _interpretedInstructions,
         Stopwatch.GetElapsedTime(0, _compileTicks),
         _chainedExits,
-        _jumpCacheHits);
+        _jumpCacheHits,
+        _chainedInCode);
 
     /// <summary>
     /// Called from translated code for an instruction it leaves to the interpreter (atomics, carry-less multiplies,
@@ -136,11 +149,14 @@ public sealed unsafe partial class Hart
             if (chained is not null && chained.Instructions <= remaining)
             {
                 int ran = chained.Function(this, _x, (int)Math.Min(remaining, int.MaxValue));
-                if (ran >= 0)
+                int carried = TakeChainCarry();
+                if (ran >= 0 || carried > 0)
                 {
-                    executed += ran;
-                    _translatedInstructions += ran;
-                    previous = chained;
+                    // A block it chained to inside compiled code may have been the one whose code changed: pc is
+                    // that block's, and the lookup at the top of the loop finds and drops it.
+                    executed += carried + Math.Max(ran, 0);
+                    _translatedInstructions += carried + Math.Max(ran, 0);
+                    previous = carried > 0 ? null : chained;
                     continue;
                 }
 
@@ -233,6 +249,20 @@ public sealed unsafe partial class Hart
                 _compileTicks += Stopwatch.GetTimestamp() - compileStart;
             }
 
+            int carry = TakeChainCarry();
+            if (carry > 0)
+            {
+                // It ran and chained on inside compiled code; pc is past the last block (or at one whose code changed).
+                executed += carry + Math.Max(done, 0);
+                _translatedInstructions += carry + Math.Max(done, 0);
+                if (slot.Code is { } first)
+                {
+                    jumpCache[(int)(pc >> 1) & JumpCacheMask] = first;
+                }
+
+                continue;
+            }
+
             if (done < 0)
             {
                 cache.RecordInvalidated(ref slot);
@@ -259,6 +289,13 @@ public sealed unsafe partial class Hart
         }
 
         return executed;
+    }
+
+    private int TakeChainCarry()
+    {
+        int carried = _chainCarry;
+        _chainCarry = 0;
+        return carried;
     }
 
     /// <summary>Runs a not yet compiled block in the interpreter; false when it stopped early (a trap, a jump out).</summary>

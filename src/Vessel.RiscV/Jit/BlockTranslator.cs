@@ -49,6 +49,20 @@ internal static unsafe class BlockTranslator
     private static readonly MethodInfo IntegerResultMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.IntegerResult), Static)!;
     private static readonly MethodInfo FromIntegerMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.FromInteger), Static)!;
     private static readonly MethodInfo InterpretOneMethod = typeof(Hart).GetMethod(nameof(Hart.InterpretOneForJit), Instance)!;
+    private static readonly FieldInfo JumpCacheField = typeof(Hart).GetField(Hart.JitJumpCacheFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no jump cache");
+    private static readonly FieldInfo FetchTlbField = typeof(Hart).GetField(Hart.JitFetchTlbFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no fetch TLB field");
+    private static readonly FieldInfo ChainCarryField = typeof(Hart).GetField(Hart.JitChainCarryFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no chain carry field");
+    private static readonly FieldInfo ChainedInCodeField = typeof(Hart).GetField(Hart.JitChainedInCodeFieldName, Instance)
+        ?? throw new InvalidOperationException("Hart has no chained-in-code counter");
+    private static readonly MethodInfo BlockPcGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Pc))!.GetMethod!;
+    private static readonly MethodInfo BlockHostGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Host))!.GetMethod!;
+    private static readonly MethodInfo BlockInstructionsGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Instructions))!.GetMethod!;
+    private static readonly MethodInfo BlockRetiredGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Retired))!.GetMethod!;
+    private static readonly MethodInfo BlockFunctionGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Function))!.GetMethod!;
+    private static readonly MethodInfo BlockInvokeMethod = typeof(BlockFunction).GetMethod("Invoke")!;
     private static readonly MethodInfo MemoryBarrierMethod = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier), Static)!;
 
     private static readonly Dictionary<Opcode, MethodInfo> Helpers = BuildHelpers();
@@ -240,6 +254,9 @@ internal static unsafe class BlockTranslator
         // Retirements not yet added to instret (earlier iterations, skips): added at every exit and before the interpreter runs.
         private LocalBuilder _pendingInstret = null!;
 
+        // Set by exits that end the block normally: the epilogue may chain to the next block (EmitChain).
+        private LocalBuilder _chain = null!;
+
         // Instructions of this pass whose retirement is already counted in instret (the interpreter counts the ones it runs).
         private int _instretSynced;
         private readonly int[] _syncedBefore;
@@ -313,7 +330,7 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Ldc_I8, (long)pc);
                 _il.Emit(OpCodes.Stfld, PcField);
-                EmitExit(_block.Length, _instretSynced);
+                EmitExit(_block.Length, _instretSynced, chain: true);
             }
 
             foreach (var (index, target, synced, label) in _takenBranches)
@@ -377,7 +394,7 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Br, _starts[0]);
                 _il.MarkLabel(stop);
                 SetPc(_pc);
-                EmitExit(0, 0);
+                EmitExit(0, 0, chain: true);
                 return;
             }
 
@@ -392,7 +409,7 @@ internal static unsafe class BlockTranslator
             }
 
             SetPc(target);
-            EmitExit(done, synced);
+            EmitExit(done, synced, chain: true);
         }
 
         private int IndexOf(ulong target)
@@ -531,6 +548,7 @@ internal static unsafe class BlockTranslator
             _target = _il.DeclareLocal(typeof(ulong));
             _attempted = _il.DeclareLocal(typeof(int));
             _pendingInstret = _il.DeclareLocal(typeof(long));
+            _chain = _il.DeclareLocal(typeof(bool));
         }
 
         /// <summary>
@@ -642,9 +660,10 @@ internal static unsafe class BlockTranslator
         /// Leaves the block (pc already stored) with <paramref name="retired"/> instructions of this pass retired, of which
         /// <paramref name="synced"/> are already in instret; returns <paramref name="attempted"/> (default: retired) plus earlier passes.
         /// </summary>
-        private void EmitExit(int retired, int synced, int attempted = -1)
+        private void EmitExit(int retired, int synced, int attempted = -1, bool chain = false)
         {
-            // Every exit shares one epilogue, which keeps the IL (and RyuJIT's compile time) small.
+            // Every exit shares one epilogue, which keeps the IL (and RyuJIT's compile time) small; exits that end the
+            // block normally (not a trap) enter it where it may chain to the next block.
             if (retired != synced)
             {
                 AddToLocal(_pendingInstret, retired - synced, isLong: true);
@@ -656,16 +675,131 @@ internal static unsafe class BlockTranslator
                 AddToLocal(_attempted, attempted, isLong: false);
             }
 
+            if (chain)
+            {
+                _il.Emit(OpCodes.Ldc_I4_1);
+                _il.Emit(OpCodes.Stloc, _chain);
+            }
+
             _il.Emit(OpCodes.Br, _epilogue);
         }
 
-        /// <summary>Writes back the registers, adds the pending retirements to instret and returns the attempted count.</summary>
+        /// <summary>
+        /// Writes back the registers and adds the pending retirements to instret. After a trap it returns the attempted
+        /// count; after a normal exit it first tries to chain (<see cref="EmitChain"/>).
+        /// </summary>
         private void EmitEpilogue()
         {
             _il.MarkLabel(_epilogue);
             EmitWriteBack();
             EmitInstretAdd(0);
+            var plain = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _chain);
+            _il.Emit(OpCodes.Brfalse, plain);
+            EmitChain(plain);
+            _il.MarkLabel(plain);
             _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary>
+        /// Chaining inside the compiled code: with every register and instret already written back and pc at the next
+        /// block, enter that block with a tail call when the hart's jump cache holds it, it is not retired, the rest of
+        /// the budget covers it, and the fetch TLB maps its pc to the host address it was translated from (the same
+        /// checks as the dispatcher's). The instructions attempted so far go to the hart's chain carry, which the
+        /// dispatcher adds to what the last block returns. Anything else falls to <paramref name="plain"/>.
+        /// </summary>
+        private void EmitChain(Label plain)
+        {
+            var next = _il.DeclareLocal(typeof(CompiledBlock));
+            var pc = _il.DeclareLocal(typeof(ulong));
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, PcField);
+            _il.Emit(OpCodes.Stloc, pc);
+
+            // next = jumpCache[(pc >> 1) & mask]
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, JumpCacheField);
+            _il.Emit(OpCodes.Ldloc, pc);
+            _il.Emit(OpCodes.Ldc_I4_1);
+            _il.Emit(OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Ldc_I4, Hart.JitJumpCacheMask);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, next);
+            _il.Emit(OpCodes.Brfalse, plain);
+
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockPcGetter);
+            _il.Emit(OpCodes.Ldloc, pc);
+            _il.Emit(OpCodes.Bne_Un, plain);
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockRetiredGetter);
+            _il.Emit(OpCodes.Brtrue, plain);
+
+            // next.Instructions <= budget - attempted
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockInstructionsGetter);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Bgt, plain);
+
+            // entry = fetchTlb + ((pc >> 12) & mask) * size; entry.Tag == pc >> 12; pc + entry.HostDelta == next.Host
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, FetchTlbField);
+            _il.Emit(OpCodes.Ldloc, pc);
+            _il.Emit(OpCodes.Ldc_I4, 12);
+            _il.Emit(OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Conv_U4);
+            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbMask);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Conv_U);
+            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbEntrySize);
+            _il.Emit(OpCodes.Mul);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _entry!);
+            _il.Emit(OpCodes.Ldloc, _entry!);
+            _il.Emit(OpCodes.Ldind_I8);
+            _il.Emit(OpCodes.Ldloc, pc);
+            _il.Emit(OpCodes.Ldc_I4, 12);
+            _il.Emit(OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Bne_Un, plain);
+            _il.Emit(OpCodes.Ldloc, pc);
+            _il.Emit(OpCodes.Ldloc, _entry!);
+            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbHostDeltaOffset);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldind_I8);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Conv_I);
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockHostGetter);
+            _il.Emit(OpCodes.Bne_Un, plain);
+
+            // hart.chainCarry += attempted; return next.Function(hart, x, budget - attempted) as a tail call
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, ChainCarryField);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stfld, ChainCarryField);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, ChainedInCodeField);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stfld, ChainedInCodeField);
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockFunctionGetter);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Tailcall);
+            _il.Emit(OpCodes.Callvirt, BlockInvokeMethod);
             _il.Emit(OpCodes.Ret);
         }
 
@@ -859,7 +993,7 @@ internal static unsafe class BlockTranslator
                 }
 
                 SetPc(target);
-                EmitExit(count, _instretSynced);
+                EmitExit(count, _instretSynced, chain: true);
                 return;
             }
 
@@ -877,7 +1011,7 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, _target!);
             _il.Emit(OpCodes.Stfld, PcField);
-            EmitExit(count, _instretSynced);
+            EmitExit(count, _instretSynced, chain: true);
         }
 
         private void SetPc(ulong value)
