@@ -24,11 +24,6 @@ public sealed unsafe partial class Hart
     internal const string JitFflagsFieldName = nameof(_fflags);
     internal const string JitFrmFieldName = nameof(_frm);
     internal const string JitFloatRegistersFieldName = nameof(_f);
-    internal const string JitJumpCacheFieldName = nameof(_jumpCache);
-    internal const string JitFetchTlbFieldName = nameof(_fetchTlb);
-    internal const string JitChainCarryFieldName = nameof(_chainCarry);
-    internal const string JitChainedInCodeFieldName = nameof(_chainedInCode);
-    internal const int JitJumpCacheMask = JumpCacheMask;
     internal const int JitTlbMask = TlbMask;
     internal static readonly int JitTlbEntrySize = sizeof(TlbEntry);
     internal static readonly int JitTlbHostDeltaOffset = (int)Marshal.OffsetOf<TlbEntry>(nameof(TlbEntry.HostDelta));
@@ -48,9 +43,7 @@ public sealed unsafe partial class Hart
     // Instructions attempted by compiled blocks that chained to another block inside compiled code (BlockTranslator's
     // EmitChain): the block that finally returns reports only its own, so the dispatcher adds and clears this.
     private int _chainCarry;
-#pragma warning disable CS0649 // counted only by the compiled blocks' IL (EmitChain)
     private long _chainedInCode;
-#pragma warning restore CS0649
 
     /// <summary>
     /// How <see cref="Run"/> executes guest code. Set it while the hart is not running. A bare hart starts as the
@@ -289,6 +282,32 @@ public sealed unsafe partial class Hart
         }
 
         return executed;
+    }
+
+    /// <summary>
+    /// Called by a compiled block's normal exit (BlockTranslator's EmitChain) after it wrote everything back and set pc:
+    /// the compiled block at pc to enter next, or null to return to the dispatcher. The block must be the jump
+    /// cache's entry for pc, live, fit in the rest of <paramref name="budget"/>, and be where the fetch TLB maps pc now
+    /// (the dispatcher's own checks). On success the <paramref name="attempted"/> instructions move to the chain carry.
+    /// </summary>
+    internal CompiledBlock? ChainTarget(int attempted, int budget)
+    {
+        ulong pc = Pc;
+        CompiledBlock? next = _jumpCache[(int)(pc >> 1) & JumpCacheMask];
+        if (next is null || next.Pc != pc || next.Retired || next.Instructions > budget - attempted)
+        {
+            return null;
+        }
+
+        ref TlbEntry fe = ref _fetchTlb[(int)((pc >> 12) & TlbMask)];
+        if (fe.Tag != pc >> 12 || (nint)(long)(pc + (ulong)fe.HostDelta) != next.Host)
+        {
+            return null;
+        }
+
+        _chainCarry += attempted;
+        _chainedInCode++;
+        return next;
     }
 
     private int TakeChainCarry()

@@ -49,18 +49,7 @@ internal static unsafe class BlockTranslator
     private static readonly MethodInfo IntegerResultMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.IntegerResult), Static)!;
     private static readonly MethodInfo FromIntegerMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.FromInteger), Static)!;
     private static readonly MethodInfo InterpretOneMethod = typeof(Hart).GetMethod(nameof(Hart.InterpretOneForJit), Instance)!;
-    private static readonly FieldInfo JumpCacheField = typeof(Hart).GetField(Hart.JitJumpCacheFieldName, Instance)
-        ?? throw new InvalidOperationException("Hart has no jump cache");
-    private static readonly FieldInfo FetchTlbField = typeof(Hart).GetField(Hart.JitFetchTlbFieldName, Instance)
-        ?? throw new InvalidOperationException("Hart has no fetch TLB field");
-    private static readonly FieldInfo ChainCarryField = typeof(Hart).GetField(Hart.JitChainCarryFieldName, Instance)
-        ?? throw new InvalidOperationException("Hart has no chain carry field");
-    private static readonly FieldInfo ChainedInCodeField = typeof(Hart).GetField(Hart.JitChainedInCodeFieldName, Instance)
-        ?? throw new InvalidOperationException("Hart has no chained-in-code counter");
-    private static readonly MethodInfo BlockPcGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Pc))!.GetMethod!;
-    private static readonly MethodInfo BlockHostGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Host))!.GetMethod!;
-    private static readonly MethodInfo BlockInstructionsGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Instructions))!.GetMethod!;
-    private static readonly MethodInfo BlockRetiredGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Retired))!.GetMethod!;
+    private static readonly MethodInfo ChainTargetMethod = typeof(Hart).GetMethod(nameof(Hart.ChainTarget), Instance)!;
     private static readonly MethodInfo BlockFunctionGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Function))!.GetMethod!;
     private static readonly MethodInfo BlockInvokeMethod = typeof(BlockFunction).GetMethod("Invoke")!;
     private static readonly MethodInfo MemoryBarrierMethod = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier), Static)!;
@@ -704,93 +693,21 @@ internal static unsafe class BlockTranslator
 
         /// <summary>
         /// Chaining inside the compiled code: with every register and instret already written back and pc at the next
-        /// block, enter that block with a tail call when the hart's jump cache holds it, it is not retired, the rest of
-        /// the budget covers it, and the fetch TLB maps its pc to the host address it was translated from (the same
-        /// checks as the dispatcher's). The instructions attempted so far go to the hart's chain carry, which the
-        /// dispatcher adds to what the last block returns. Anything else falls to <paramref name="plain"/>.
+        /// block, enter the block <see cref="Hart.ChainTarget"/> finds (which also moves the instructions attempted so far
+        /// to the hart's chain carry) with a tail call; without one fall to <paramref name="plain"/>. The checks live in
+        /// that method, not in each block's IL, because RyuJIT's compile time grows with the IL (inlined here, they
+        /// made blocks ~30 % slower to compile, which showed as later code in short benchmarks).
         /// </summary>
         private void EmitChain(Label plain)
         {
             var next = _il.DeclareLocal(typeof(CompiledBlock));
-            var pc = _il.DeclareLocal(typeof(ulong));
             _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, PcField);
-            _il.Emit(OpCodes.Stloc, pc);
-
-            // next = jumpCache[(pc >> 1) & mask]
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, JumpCacheField);
-            _il.Emit(OpCodes.Ldloc, pc);
-            _il.Emit(OpCodes.Ldc_I4_1);
-            _il.Emit(OpCodes.Shr_Un);
-            _il.Emit(OpCodes.Conv_I4);
-            _il.Emit(OpCodes.Ldc_I4, Hart.JitJumpCacheMask);
-            _il.Emit(OpCodes.And);
-            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Call, ChainTargetMethod);
             _il.Emit(OpCodes.Dup);
             _il.Emit(OpCodes.Stloc, next);
             _il.Emit(OpCodes.Brfalse, plain);
-
-            _il.Emit(OpCodes.Ldloc, next);
-            _il.Emit(OpCodes.Call, BlockPcGetter);
-            _il.Emit(OpCodes.Ldloc, pc);
-            _il.Emit(OpCodes.Bne_Un, plain);
-            _il.Emit(OpCodes.Ldloc, next);
-            _il.Emit(OpCodes.Call, BlockRetiredGetter);
-            _il.Emit(OpCodes.Brtrue, plain);
-
-            // next.Instructions <= budget - attempted
-            _il.Emit(OpCodes.Ldloc, next);
-            _il.Emit(OpCodes.Call, BlockInstructionsGetter);
-            _il.Emit(OpCodes.Ldarg_2);
-            _il.Emit(OpCodes.Ldloc, _attempted);
-            _il.Emit(OpCodes.Sub);
-            _il.Emit(OpCodes.Bgt, plain);
-
-            // entry = fetchTlb + ((pc >> 12) & mask) * size; entry.Tag == pc >> 12; pc + entry.HostDelta == next.Host
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, FetchTlbField);
-            _il.Emit(OpCodes.Ldloc, pc);
-            _il.Emit(OpCodes.Ldc_I4, 12);
-            _il.Emit(OpCodes.Shr_Un);
-            _il.Emit(OpCodes.Conv_U4);
-            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbMask);
-            _il.Emit(OpCodes.And);
-            _il.Emit(OpCodes.Conv_U);
-            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbEntrySize);
-            _il.Emit(OpCodes.Mul);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Stloc, _entry!);
-            _il.Emit(OpCodes.Ldloc, _entry!);
-            _il.Emit(OpCodes.Ldind_I8);
-            _il.Emit(OpCodes.Ldloc, pc);
-            _il.Emit(OpCodes.Ldc_I4, 12);
-            _il.Emit(OpCodes.Shr_Un);
-            _il.Emit(OpCodes.Bne_Un, plain);
-            _il.Emit(OpCodes.Ldloc, pc);
-            _il.Emit(OpCodes.Ldloc, _entry!);
-            _il.Emit(OpCodes.Ldc_I4, Hart.JitTlbHostDeltaOffset);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Ldind_I8);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Conv_I);
-            _il.Emit(OpCodes.Ldloc, next);
-            _il.Emit(OpCodes.Call, BlockHostGetter);
-            _il.Emit(OpCodes.Bne_Un, plain);
-
-            // hart.chainCarry += attempted; return next.Function(hart, x, budget - attempted) as a tail call
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, ChainCarryField);
-            _il.Emit(OpCodes.Ldloc, _attempted);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Stfld, ChainCarryField);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, ChainedInCodeField);
-            _il.Emit(OpCodes.Ldc_I8, 1L);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Stfld, ChainedInCodeField);
             _il.Emit(OpCodes.Ldloc, next);
             _il.Emit(OpCodes.Call, BlockFunctionGetter);
             _il.Emit(OpCodes.Ldarg_0);
