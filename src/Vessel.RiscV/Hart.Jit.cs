@@ -40,6 +40,11 @@ public sealed unsafe partial class Hart
     private long _interpretedInstructions;
     private long _compileTicks;
 
+    // Instructions attempted by compiled blocks that chained to another block inside compiled code (BlockTranslator's
+    // EmitChain): the block that finally returns reports only its own, so the dispatcher adds and clears this.
+    private int _chainCarry;
+    private long _chainedInCode;
+
     /// <summary>
     /// How <see cref="Run"/> executes guest code. Set it while the hart is not running. A bare hart starts as the
     /// reference interpreter; machines take their engine from <c>MachineConfiguration.CpuEngine</c>.
@@ -74,7 +79,8 @@ public sealed unsafe partial class Hart
         _interpretedInstructions,
         Stopwatch.GetElapsedTime(0, _compileTicks),
         _chainedExits,
-        _jumpCacheHits);
+        _jumpCacheHits,
+        _chainedInCode);
 
     /// <summary>
     /// Called from translated code for an instruction it leaves to the interpreter (atomics, carry-less multiplies,
@@ -136,11 +142,14 @@ public sealed unsafe partial class Hart
             if (chained is not null && chained.Instructions <= remaining)
             {
                 int ran = chained.Function(this, _x, (int)Math.Min(remaining, int.MaxValue));
-                if (ran >= 0)
+                int carried = TakeChainCarry();
+                if (ran >= 0 || carried > 0)
                 {
-                    executed += ran;
-                    _translatedInstructions += ran;
-                    previous = chained;
+                    // A block it chained to inside compiled code may have been the one whose code changed: pc is
+                    // that block's, and the lookup at the top of the loop finds and drops it.
+                    executed += carried + Math.Max(ran, 0);
+                    _translatedInstructions += carried + Math.Max(ran, 0);
+                    previous = carried > 0 ? null : chained;
                     continue;
                 }
 
@@ -233,6 +242,20 @@ public sealed unsafe partial class Hart
                 _compileTicks += Stopwatch.GetTimestamp() - compileStart;
             }
 
+            int carry = TakeChainCarry();
+            if (carry > 0)
+            {
+                // It ran and chained on inside compiled code; pc is past the last block (or at one whose code changed).
+                executed += carry + Math.Max(done, 0);
+                _translatedInstructions += carry + Math.Max(done, 0);
+                if (slot.Code is { } first)
+                {
+                    jumpCache[(int)(pc >> 1) & JumpCacheMask] = first;
+                }
+
+                continue;
+            }
+
             if (done < 0)
             {
                 cache.RecordInvalidated(ref slot);
@@ -259,6 +282,39 @@ public sealed unsafe partial class Hart
         }
 
         return executed;
+    }
+
+    /// <summary>
+    /// Called by a compiled block's normal exit (BlockTranslator's EmitChain) after it wrote everything back and set pc:
+    /// the compiled block at pc to enter next, or null to return to the dispatcher. The block must be the jump
+    /// cache's entry for pc, live, fit in the rest of <paramref name="budget"/>, and be where the fetch TLB maps pc now
+    /// (the dispatcher's own checks). On success the <paramref name="attempted"/> instructions move to the chain carry.
+    /// </summary>
+    internal CompiledBlock? ChainTarget(int attempted, int budget)
+    {
+        ulong pc = Pc;
+        CompiledBlock? next = _jumpCache[(int)(pc >> 1) & JumpCacheMask];
+        if (next is null || next.Pc != pc || next.Retired || next.Instructions > budget - attempted)
+        {
+            return null;
+        }
+
+        ref TlbEntry fe = ref _fetchTlb[(int)((pc >> 12) & TlbMask)];
+        if (fe.Tag != pc >> 12 || (nint)(long)(pc + (ulong)fe.HostDelta) != next.Host)
+        {
+            return null;
+        }
+
+        _chainCarry += attempted;
+        _chainedInCode++;
+        return next;
+    }
+
+    private int TakeChainCarry()
+    {
+        int carried = _chainCarry;
+        _chainCarry = 0;
+        return carried;
     }
 
     /// <summary>Runs a not yet compiled block in the interpreter; false when it stopped early (a trap, a jump out).</summary>

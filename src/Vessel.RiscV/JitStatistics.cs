@@ -10,6 +10,7 @@ namespace Vessel.RiscV;
 /// <param name="CompileTime">Time spent translating and compiling, including RyuJIT's first-call compile.</param>
 /// <param name="ChainedBlocks">Compiled blocks entered through the previous block's chain link (no cache lookup).</param>
 /// <param name="JumpCacheHits">Compiled blocks entered through the per-hart jump cache (indirect jumps, relinked chains).</param>
+/// <param name="ChainedInCode">Compiled blocks entered straight from the previous block's compiled code (no return to the dispatcher).</param>
 public readonly record struct JitStatistics(
     long BlocksCompiled,
     long BlocksEvicted,
@@ -19,4 +20,5 @@ public readonly record struct JitStatistics(
     long InterpretedInstructions,
     TimeSpan CompileTime,
     long ChainedBlocks,
-    long JumpCacheHits);
+    long JumpCacheHits,
+    long ChainedInCode);

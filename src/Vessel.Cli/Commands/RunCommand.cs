@@ -259,7 +259,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
                 $"vessel jit: hart {hart.HartId}: {jit.BlocksCompiled:N0} blocks compiled in {jit.CompileTime.TotalSeconds:F2} s, " +
                 $"{jit.BlocksHeld:N0} held, {jit.BlocksEvicted:N0} evicted, {jit.BlocksInvalidated:N0} invalidated; " +
                 $"{100.0 * jit.TranslatedInstructions / all:F1} % of instructions in compiled blocks; " +
-                $"{jit.ChainedBlocks:N0} blocks entered by chain, {jit.JumpCacheHits:N0} by jump cache\n");
+                $"{jit.ChainedInCode:N0} blocks entered from compiled code, {jit.ChainedBlocks:N0} by the dispatcher's chain, {jit.JumpCacheHits:N0} by jump cache\n");
         }
 
     }

@@ -49,6 +49,9 @@ internal static unsafe class BlockTranslator
     private static readonly MethodInfo IntegerResultMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.IntegerResult), Static)!;
     private static readonly MethodInfo FromIntegerMethod = typeof(FloatInstructions).GetMethod(nameof(FloatInstructions.FromInteger), Static)!;
     private static readonly MethodInfo InterpretOneMethod = typeof(Hart).GetMethod(nameof(Hart.InterpretOneForJit), Instance)!;
+    private static readonly MethodInfo ChainTargetMethod = typeof(Hart).GetMethod(nameof(Hart.ChainTarget), Instance)!;
+    private static readonly MethodInfo BlockFunctionGetter = typeof(CompiledBlock).GetProperty(nameof(CompiledBlock.Function))!.GetMethod!;
+    private static readonly MethodInfo BlockInvokeMethod = typeof(BlockFunction).GetMethod("Invoke")!;
     private static readonly MethodInfo MemoryBarrierMethod = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier), Static)!;
 
     private static readonly Dictionary<Opcode, MethodInfo> Helpers = BuildHelpers();
@@ -240,6 +243,9 @@ internal static unsafe class BlockTranslator
         // Retirements not yet added to instret (earlier iterations, skips): added at every exit and before the interpreter runs.
         private LocalBuilder _pendingInstret = null!;
 
+        // Set by exits that end the block normally: the epilogue may chain to the next block (EmitChain).
+        private LocalBuilder _chain = null!;
+
         // Instructions of this pass whose retirement is already counted in instret (the interpreter counts the ones it runs).
         private int _instretSynced;
         private readonly int[] _syncedBefore;
@@ -313,7 +319,7 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Ldarg_0);
                 _il.Emit(OpCodes.Ldc_I8, (long)pc);
                 _il.Emit(OpCodes.Stfld, PcField);
-                EmitExit(_block.Length, _instretSynced);
+                EmitExit(_block.Length, _instretSynced, chain: true);
             }
 
             foreach (var (index, target, synced, label) in _takenBranches)
@@ -377,7 +383,7 @@ internal static unsafe class BlockTranslator
                 _il.Emit(OpCodes.Br, _starts[0]);
                 _il.MarkLabel(stop);
                 SetPc(_pc);
-                EmitExit(0, 0);
+                EmitExit(0, 0, chain: true);
                 return;
             }
 
@@ -392,7 +398,7 @@ internal static unsafe class BlockTranslator
             }
 
             SetPc(target);
-            EmitExit(done, synced);
+            EmitExit(done, synced, chain: true);
         }
 
         private int IndexOf(ulong target)
@@ -531,6 +537,7 @@ internal static unsafe class BlockTranslator
             _target = _il.DeclareLocal(typeof(ulong));
             _attempted = _il.DeclareLocal(typeof(int));
             _pendingInstret = _il.DeclareLocal(typeof(long));
+            _chain = _il.DeclareLocal(typeof(bool));
         }
 
         /// <summary>
@@ -642,9 +649,10 @@ internal static unsafe class BlockTranslator
         /// Leaves the block (pc already stored) with <paramref name="retired"/> instructions of this pass retired, of which
         /// <paramref name="synced"/> are already in instret; returns <paramref name="attempted"/> (default: retired) plus earlier passes.
         /// </summary>
-        private void EmitExit(int retired, int synced, int attempted = -1)
+        private void EmitExit(int retired, int synced, int attempted = -1, bool chain = false)
         {
-            // Every exit shares one epilogue, which keeps the IL (and RyuJIT's compile time) small.
+            // Every exit shares one epilogue, which keeps the IL (and RyuJIT's compile time) small; exits that end the
+            // block normally (not a trap) enter it where it may chain to the next block.
             if (retired != synced)
             {
                 AddToLocal(_pendingInstret, retired - synced, isLong: true);
@@ -656,16 +664,59 @@ internal static unsafe class BlockTranslator
                 AddToLocal(_attempted, attempted, isLong: false);
             }
 
+            if (chain)
+            {
+                _il.Emit(OpCodes.Ldc_I4_1);
+                _il.Emit(OpCodes.Stloc, _chain);
+            }
+
             _il.Emit(OpCodes.Br, _epilogue);
         }
 
-        /// <summary>Writes back the registers, adds the pending retirements to instret and returns the attempted count.</summary>
+        /// <summary>
+        /// Writes back the registers and adds the pending retirements to instret. After a trap it returns the attempted
+        /// count; after a normal exit it first tries to chain (<see cref="EmitChain"/>).
+        /// </summary>
         private void EmitEpilogue()
         {
             _il.MarkLabel(_epilogue);
             EmitWriteBack();
             EmitInstretAdd(0);
+            var plain = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _chain);
+            _il.Emit(OpCodes.Brfalse, plain);
+            EmitChain(plain);
+            _il.MarkLabel(plain);
             _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary>
+        /// Chaining inside the compiled code: with every register and instret already written back and pc at the next
+        /// block, enter the block <see cref="Hart.ChainTarget"/> finds (which also moves the instructions attempted so far
+        /// to the hart's chain carry) with a tail call; without one fall to <paramref name="plain"/>. The checks live in
+        /// that method, not in each block's IL, because RyuJIT's compile time grows with the IL (inlined here, they
+        /// made blocks ~30 % slower to compile, which showed as later code in short benchmarks).
+        /// </summary>
+        private void EmitChain(Label plain)
+        {
+            var next = _il.DeclareLocal(typeof(CompiledBlock));
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Call, ChainTargetMethod);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, next);
+            _il.Emit(OpCodes.Brfalse, plain);
+            _il.Emit(OpCodes.Ldloc, next);
+            _il.Emit(OpCodes.Call, BlockFunctionGetter);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldarg_1);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Ldloc, _attempted);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Tailcall);
+            _il.Emit(OpCodes.Callvirt, BlockInvokeMethod);
             _il.Emit(OpCodes.Ret);
         }
 
@@ -859,7 +910,7 @@ internal static unsafe class BlockTranslator
                 }
 
                 SetPc(target);
-                EmitExit(count, _instretSynced);
+                EmitExit(count, _instretSynced, chain: true);
                 return;
             }
 
@@ -877,7 +928,7 @@ internal static unsafe class BlockTranslator
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, _target!);
             _il.Emit(OpCodes.Stfld, PcField);
-            EmitExit(count, _instretSynced);
+            EmitExit(count, _instretSynced, chain: true);
         }
 
         private void SetPc(ulong value)

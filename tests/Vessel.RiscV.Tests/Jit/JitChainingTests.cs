@@ -58,7 +58,7 @@ public sealed unsafe class JitChainingTests
         AssertSameState(reference, jit);
         Assert.Equal(1000UL, jit.X(1));
         Assert.Equal(1000UL, jit.X(2));
-        Assert.True(jit.Hart.JitStatistics.ChainedBlocks > 1500, $"only {jit.Hart.JitStatistics.ChainedBlocks} blocks chained");
+        Assert.True(jit.Hart.JitStatistics.ChainedInCode > 1500, $"only {jit.Hart.JitStatistics.ChainedInCode} blocks chained in compiled code");
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed unsafe class JitChainingTests
     {
         using var jit = Machine(CpuEngine.Jit, PingPong);
         jit.Hart.Run(4000);
-        Assert.True(jit.Hart.JitStatistics.ChainedBlocks > 0);
+        Assert.True(jit.Hart.JitStatistics.ChainedInCode > 0);
 
         // The successor's bytes change under the link (no fence.i, as DMA or another hart would write them).
         jit.Load(TestMachine.RamBase + 16, Addi(2, 2, 100));
@@ -100,7 +100,9 @@ public sealed unsafe class JitChainingTests
         Assert.Equal(2000UL, jit.X(2));
         Assert.Equal(1000UL, jit.X(3));
         Assert.Equal(1000UL, jit.X(4));
-        Assert.True(jit.Hart.JitStatistics.JumpCacheHits > 1000, $"only {jit.Hart.JitStatistics.JumpCacheHits} jump cache hits");
+        // Compiled returns chain through the jump cache themselves; the dispatcher uses it when they cannot.
+        var stats = jit.Hart.JitStatistics;
+        Assert.True(stats.ChainedInCode + stats.JumpCacheHits > 1000, $"only {stats.ChainedInCode} + {stats.JumpCacheHits} jump cache entries");
     }
 
     [Fact]
