@@ -118,10 +118,10 @@ public sealed unsafe partial class Hart
             // of this call), both checked against the pc and the fetch host address the TLB gives now. The loop
             // condition and the budget check stay, so Run still sees interrupts as often as without chaining.
             CompiledBlock? chained = previous?.Next;
-            if (chained is null || chained.Pc != pc || chained.Host != host || chained.Retired)
+            if (chained is null || !chained.Matches(pc, host))
             {
-                chained = jumpCache[(int)(pc >> 1) & JumpCacheMask];
-                if (chained is not null && (chained.Pc != pc || chained.Host != host || chained.Retired))
+                chained = jumpCache[JumpCacheIndex(pc)];
+                if (chained is not null && !chained.Matches(pc, host))
                 {
                     chained = null;
                 }
@@ -147,8 +147,7 @@ public sealed unsafe partial class Hart
                 {
                     // A block it chained to inside compiled code may have been the one whose code changed: pc is
                     // that block's, and the lookup at the top of the loop finds and drops it.
-                    executed += carried + Math.Max(ran, 0);
-                    _translatedInstructions += carried + Math.Max(ran, 0);
+                    executed += CountTranslated(ran, carried);
                     previous = carried > 0 ? null : chained;
                     continue;
                 }
@@ -246,11 +245,10 @@ public sealed unsafe partial class Hart
             if (carry > 0)
             {
                 // It ran and chained on inside compiled code; pc is past the last block (or at one whose code changed).
-                executed += carry + Math.Max(done, 0);
-                _translatedInstructions += carry + Math.Max(done, 0);
+                executed += CountTranslated(done, carry);
                 if (slot.Code is { } first)
                 {
-                    jumpCache[(int)(pc >> 1) & JumpCacheMask] = first;
+                    jumpCache[JumpCacheIndex(pc)] = first;
                 }
 
                 continue;
@@ -264,11 +262,10 @@ public sealed unsafe partial class Hart
                 continue;
             }
 
-            executed += done;
-            _translatedInstructions += done;
+            executed += CountTranslated(done, 0);
             if (slot.Code is { } compiled)
             {
-                jumpCache[(int)(pc >> 1) & JumpCacheMask] = compiled;
+                jumpCache[JumpCacheIndex(pc)] = compiled;
                 previous = compiled;
             }
 
@@ -293,14 +290,10 @@ public sealed unsafe partial class Hart
     internal CompiledBlock? ChainTarget(int attempted, int budget)
     {
         ulong pc = Pc;
-        CompiledBlock? next = _jumpCache[(int)(pc >> 1) & JumpCacheMask];
-        if (next is null || next.Pc != pc || next.Retired || next.Instructions > budget - attempted)
-        {
-            return null;
-        }
-
+        CompiledBlock? next = _jumpCache[JumpCacheIndex(pc)];
         ref TlbEntry fe = ref _fetchTlb[(int)((pc >> 12) & TlbMask)];
-        if (fe.Tag != pc >> 12 || (nint)(long)(pc + (ulong)fe.HostDelta) != next.Host)
+        if (next is null || fe.Tag != pc >> 12 || !next.Matches(pc, (nint)(long)(pc + (ulong)fe.HostDelta))
+            || next.Instructions > budget - attempted)
         {
             return null;
         }
@@ -308,6 +301,19 @@ public sealed unsafe partial class Hart
         _chainCarry += attempted;
         _chainedInCode++;
         return next;
+    }
+
+    private static int JumpCacheIndex(ulong pc) => (int)(pc >> 1) & JumpCacheMask;
+
+    /// <summary>
+    /// The instructions compiled code attempted in one dispatcher call: what the last block returned (-1, code changed,
+    /// counts nothing) plus what the blocks before it in an in-code chain carried.
+    /// </summary>
+    private long CountTranslated(int returned, int carried)
+    {
+        long attempted = carried + Math.Max(returned, 0);
+        _translatedInstructions += attempted;
+        return attempted;
     }
 
     private int TakeChainCarry()

@@ -24,6 +24,9 @@ internal sealed class CompiledBlock(ulong pc, nint host, int instructions, Block
     /// <summary>Evicted or invalidated: no chain may enter it again.</summary>
     public bool Retired { get; private set; }
 
+    /// <summary>Whether this live block is the one for <paramref name="pc"/> at the fetch TLB's <paramref name="host"/> now.</summary>
+    public bool Matches(ulong pc, nint host) => Pc == pc && Host == host && !Retired;
+
     /// <summary>
     /// Called when the cache drops the block: its link is cleared too, so a retired block keeps no other block alive
     /// and the memory held through links stays bounded by the cache and the jump cache.
